@@ -1,0 +1,276 @@
+//! `Chain`: a path template bound to a client, and the verbs that send it.
+//!
+//! Every verb runs the same pipeline: build (pure) -> sign -> transport -> verify.
+//! Blocking verbs use the client's blocking transport; `*_async` verbs return a
+//! `Send + 'static` future that owns what it needs.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Weak};
+
+use http::Method;
+use serde_json::Value;
+
+use crate::client::{Client, Inner};
+use crate::error::Error;
+use crate::request::Endpoint;
+use crate::response::Response;
+use crate::template::{normalize_segment, Template};
+
+/// A path template bound to a [`Client`]; the verbs send it.
+///
+/// Made by [`Client::chain`], [`Client::seg`], `client["…"]` or the
+/// [`chain!`](crate::chain!) macro. Cheap to clone. A malformed template is reported
+/// by the first verb called, before anything is sent.
+///
+/// ```
+/// # let client = wechatpay_chain::doc_client();
+/// let a = client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_");
+/// let b = client.chain("v3/discount-card/orders/{out_order_no}");
+/// let c = &client["v3/discount-card/orders/<out_order_no>"];
+/// assert_eq!(a.template(), "v3/discount-card/orders/{out_order_no}");
+/// assert_eq!(a.template(), b.template());
+/// assert_eq!(c.to_string(), b.to_string());
+/// ```
+pub struct Chain {
+    client: ClientRef,
+    template: Result<Arc<Template>, Arc<Error>>,
+    raw: Arc<str>,
+}
+
+/// Chains interned in their own client hold it weakly (no reference cycle); every
+/// clone holds it strongly.
+enum ClientRef {
+    Strong(Client),
+    Weak(Weak<Inner>),
+}
+
+impl ClientRef {
+    fn get(&self) -> Result<Client, Error> {
+        match self {
+            ClientRef::Strong(c) => Ok(c.clone()),
+            ClientRef::Weak(w) => w
+                .upgrade()
+                .map(|inner| Client { inner })
+                .ok_or_else(|| Error::Config("the client of this chain has been dropped".into())),
+        }
+    }
+}
+
+impl Clone for Chain {
+    fn clone(&self) -> Self {
+        Chain {
+            client: self.client_ref(),
+            template: self.template.clone(),
+            raw: self.raw.clone(),
+        }
+    }
+}
+
+/// Applies PHP's normalisation to each `/`-separated piece of a `seg()` argument.
+pub(crate) fn checked_segment(segment: &str) -> String {
+    segment
+        .split('/')
+        .map(normalize_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+macro_rules! verbs {
+    ($($(#[$doc:meta])* $name:ident, $name_async:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
+        ///
+        /// Blocking; inside an async runtime it returns [`Error::BlockingInAsync`]
+        #[doc = concat!("(use [`", stringify!($name_async), "`](Self::", stringify!($name_async), ")).")]
+        pub fn $name(&self, options: Value) -> Result<Response, Error> {
+            self.send(Method::$method, options, stringify!($name))
+        }
+
+        #[doc = concat!("The async twin of [`", stringify!($name), "`](Self::", stringify!($name), ").")]
+        pub fn $name_async(&self, options: Value) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
+            self.send_async(Method::$method, options)
+        }
+    )*};
+}
+
+impl Chain {
+    pub(crate) fn new(client: Client, template: Result<Template, Arc<Error>>, raw: &str) -> Chain {
+        Chain {
+            client: ClientRef::Strong(client),
+            template: template.map(Arc::new),
+            raw: raw.into(),
+        }
+    }
+
+    pub(crate) fn interned(client: Weak<Inner>, template: Result<Template, Arc<Error>>, raw: &str) -> Chain {
+        Chain {
+            client: ClientRef::Weak(client),
+            template: template.map(Arc::new),
+            raw: raw.into(),
+        }
+    }
+
+    /// The normalised template (`"v3/discount-card/orders/{out_order_no}"`), or the
+    /// text as written when it does not parse.
+    pub fn template(&self) -> &str {
+        match &self.template {
+            Ok(t) => t.as_str(),
+            Err(_) => &self.raw,
+        }
+    }
+
+    /// Appends one segment, normalised as wechatpay-php normalises property names.
+    pub fn seg(&self, segment: &str) -> Chain {
+        if segment.is_empty() {
+            return self.broken(format!("{}/", self.template()), "seg(\"\") adds an empty segment");
+        }
+        self.chain(&checked_segment(segment))
+    }
+
+    /// A chain that reports `message` about `raw` from its first verb.
+    pub(crate) fn broken(&self, raw: String, message: &str) -> Chain {
+        let error = Error::Template {
+            template: raw.clone(),
+            message: message.to_owned(),
+        };
+        Chain {
+            client: self.client_ref(),
+            template: Err(Arc::new(error)),
+            raw: raw.into(),
+        }
+    }
+
+    fn client_ref(&self) -> ClientRef {
+        match &self.client {
+            ClientRef::Strong(c) => ClientRef::Strong(c.clone()),
+            ClientRef::Weak(w) => match w.upgrade() {
+                Some(inner) => ClientRef::Strong(Client { inner }),
+                None => ClientRef::Weak(w.clone()),
+            },
+        }
+    }
+
+    /// Appends a template taken as written.
+    pub fn chain(&self, rest: &str) -> Chain {
+        let joined = format!("{}/{}", self.template(), rest.trim_start_matches('/'));
+        match self.client.get() {
+            Ok(client) => client.chain(&joined),
+            Err(e) => Chain {
+                client: ClientRef::Weak(Weak::new()),
+                template: Err(Arc::new(e)),
+                raw: joined.into(),
+            },
+        }
+    }
+
+    verbs! {
+        /// `GET` this endpoint.
+        get, get_async => GET;
+        /// `POST` this endpoint.
+        post, post_async => POST;
+        /// `PUT` this endpoint.
+        put, put_async => PUT;
+        /// `PATCH` this endpoint.
+        patch, patch_async => PATCH;
+        /// `DELETE` this endpoint.
+        delete, delete_async => DELETE;
+    }
+
+    /// Any method, by name (`"GET"`, `"patch"`, or an [`http::Method`]).
+    ///
+    /// Blocking; inside an async runtime it returns [`Error::BlockingInAsync`].
+    pub fn request(&self, method: impl AsRef<str>, options: Value) -> Result<Response, Error> {
+        let method = parse_method(method.as_ref())?;
+        self.send(method, options, "request")
+    }
+
+    /// The async twin of [`request`](Self::request).
+    pub fn request_async(
+        &self,
+        method: impl AsRef<str>,
+        options: Value,
+    ) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
+        let method = parse_method(method.as_ref());
+        let this = self.clone();
+        async move { this.send_async(method?, options).await }
+    }
+
+    fn parts(&self) -> Result<(Client, Arc<Template>), Error> {
+        let template = match &self.template {
+            Ok(t) => t.clone(),
+            Err(e) => return Err(replay(e)),
+        };
+        Ok((self.client.get()?, template))
+    }
+
+    fn send(&self, method: Method, options: Value, verb: &'static str) -> Result<Response, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::BlockingInAsync { verb });
+        }
+        let (client, template) = self.parts()?;
+        let request = client.prepare(method, &template, &options)?;
+        let endpoint = endpoint_of(&request);
+        let raw = client.sync_transport().call(request);
+        finish(&client, &endpoint, raw)
+    }
+
+    fn send_async(&self, method: Method, options: Value) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
+        let parts = self.parts();
+        async move {
+            let (client, template) = parts?;
+            let request = client.prepare(method, &template, &options)?;
+            let endpoint = endpoint_of(&request);
+            let raw = client.async_transport().call(request).await;
+            finish(&client, &endpoint, raw)
+        }
+    }
+}
+
+fn finish(client: &Client, endpoint: &Endpoint, raw: Result<http::Response<bytes::Bytes>, Error>) -> Result<Response, Error> {
+    match raw {
+        Ok(raw) => client.finish(endpoint, raw),
+        Err(e) => {
+            tracing::debug!(error = %e, "wechatpay transport failed");
+            Err(e)
+        }
+    }
+}
+
+fn endpoint_of(request: &http::Request<bytes::Bytes>) -> Endpoint {
+    request.extensions().get::<Endpoint>().cloned().unwrap_or_else(|| Endpoint {
+        path: request.uri().path().trim_start_matches('/').to_owned(),
+        full_path: request.uri().path().to_owned(),
+    })
+}
+
+fn parse_method(name: &str) -> Result<Method, Error> {
+    Method::from_bytes(name.to_ascii_uppercase().as_bytes())
+        .map_err(|_| Error::option("(method)", format!("`{name}` is not an HTTP method")))
+}
+
+/// Stored template errors are reported afresh by every verb.
+fn replay(e: &Error) -> Error {
+    match e {
+        Error::Template { template, message } => Error::Template {
+            template: template.clone(),
+            message: message.clone(),
+        },
+        Error::Config(m) => Error::Config(m.clone()),
+        other => Error::Config(other.to_string()),
+    }
+}
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.template())
+    }
+}
+
+impl fmt::Debug for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chain")
+            .field("template", &self.template())
+            .field("valid", &self.template.is_ok())
+            .finish()
+    }
+}

@@ -1,0 +1,472 @@
+//! The client: configuration, the template cache, and the pipeline that every verb
+//! of every chain goes through.
+
+use std::fmt;
+use std::ops::Index;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{ACCEPT, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Request};
+use serde_json::Value;
+
+use crate::chain::Chain;
+use crate::crypto::{nonce, PrivateKey, PublicKey};
+use crate::error::{ApiError, Error, RawResponse};
+use crate::middleware::{AfterVerifying, BeforeSigning, Middleware};
+use crate::options::Timeouts;
+use crate::request::{build, Endpoint};
+use crate::response::{Response, REQUEST_ID};
+use crate::signer::Signer;
+use crate::template::Template;
+use crate::transport::{AsyncHttpClient, ReqwestTransport, SyncHttpClient};
+use crate::uri::BaseUri;
+use crate::verifier::{self, is_unsigned_download, Verifier};
+
+/// WeChat Pay's production API host.
+pub const DEFAULT_BASE_URI: &str = "https://api.mch.weixin.qq.com/";
+
+/// How many templates [`Client::chain`] interns before it parses further ones per
+/// call (templates are code; a template built from data would otherwise grow the
+/// cache without bound). Indexing always interns.
+const INTERN_LIMIT: usize = 4096;
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+type NonceSource = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// A WeChat Pay APIv3 client: cheap to clone, `Send + Sync`.
+///
+/// Start every call from it: [`Client::chain`], [`Client::seg`], or `client["…"]`.
+///
+/// ```no_run
+/// use serde_json::json;
+/// use wechatpay_chain::{Client, PrivateKey, PublicKey};
+///
+/// let client = Client::builder()
+///     .mchid("1900000001")
+///     .serial("3775B6A45ACD588826D15E583A95F5DD00000001")
+///     .private_key(PrivateKey::from_file("/path/to/apiclient_key.pem")?)
+///     .platform_key("PUB_KEY_ID_0112345678902024000000000000", PublicKey::from_file("/path/to/pub_key.pem")?)
+///     .build()?;
+/// let order: serde_json::Value = client
+///     .chain("v3/discount-card/orders/{out_order_no}")
+///     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?
+///     .json()?;
+/// # Ok::<_, wechatpay_chain::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    signer: Signer,
+    verifier: Verifier,
+    base: BaseUri,
+    default_headers: HeaderMap,
+    sync_transport: Arc<dyn SyncHttpClient>,
+    async_transport: Arc<dyn AsyncHttpClient>,
+    clock: Clock,
+    nonce: NonceSource,
+    middleware: Vec<Arc<dyn Middleware>>,
+    interned: elsa::sync::FrozenMap<String, Box<Chain>>,
+    interned_count: AtomicUsize,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A chain on a template taken as written: `{name}` and `<name>` placeholders,
+    /// `{+name}` for reserved expansion, no case change.
+    pub fn chain(&self, template: &str) -> Chain {
+        if let Some(chain) = self.inner.interned.get(template) {
+            return chain.clone();
+        }
+        if self.inner.interned_count.load(Ordering::Relaxed) < INTERN_LIMIT {
+            return self[template].clone();
+        }
+        Chain::new(self.clone(), Template::parse(template).map_err(Arc::new), template)
+    }
+
+    /// A chain with one segment, normalised as wechatpay-php normalises property
+    /// names (`discountCard` -> `discount-card`, `_out_order_no_` -> `{out_order_no}`).
+    pub fn seg(&self, segment: &str) -> Chain {
+        if segment.is_empty() {
+            let chain = Chain::new(self.clone(), Err(Arc::new(Error::Template {
+                template: String::new(),
+                message: "seg(\"\") adds an empty segment".into(),
+            })), "");
+            return chain;
+        }
+        self.chain(&crate::chain::checked_segment(segment))
+    }
+
+    /// The merchant id this client signs for.
+    pub fn mchid(&self) -> &str {
+        self.inner.signer.mchid()
+    }
+
+    /// The base URI requests go to by default.
+    pub fn base_uri(&self) -> String {
+        self.inner.base.to_string()
+    }
+
+    /// The configured platform key serials.
+    pub fn platform_serials(&self) -> Vec<String> {
+        self.inner.verifier.serials()
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// Stage 1 and 2: build, run `before_signing` hooks, sign, run `after_signing`.
+    pub(crate) fn prepare(&self, method: Method, template: &Template, options: &Value) -> Result<Request<Bytes>, Error> {
+        let inner = &self.inner;
+        let mut request = build(method, template, options, &inner.base, &inner.default_headers)?;
+        for m in &inner.middleware {
+            m.before_signing(&mut request)?;
+        }
+        let timestamp = (inner.clock)().to_string();
+        let nonce = (inner.nonce)();
+        inner.signer.sign(&mut request, &timestamp, &nonce)?;
+        for m in &inner.middleware {
+            m.after_signing(&request);
+        }
+        tracing::debug!(method = %request.method(), uri = %request.uri(), "wechatpay request");
+        Ok(request)
+    }
+
+    /// Stage 4: verify the answer and turn it into a [`Response`] or an [`Error`].
+    pub(crate) fn finish(&self, endpoint: &Endpoint, raw: http::Response<Bytes>) -> Result<Response, Error> {
+        let outcome = self.verify(endpoint, raw);
+        match &outcome {
+            Ok(res) => tracing::debug!(status = %res.status(), request_id = res.request_id(), "wechatpay response"),
+            Err(e) => tracing::debug!(error = %e, "wechatpay response refused"),
+        }
+        for m in &self.inner.middleware {
+            m.after_verifying(outcome.as_ref());
+        }
+        outcome
+    }
+
+    fn verify(&self, endpoint: &Endpoint, raw: http::Response<Bytes>) -> Result<Response, Error> {
+        let now = (self.inner.clock)();
+        let statement = verifier::is_statement(endpoint.full_path.trim_start_matches('/'));
+        let checked = match raw.headers().get(verifier::STATEMENT_SHA1) {
+            Some(sha1) if statement => {
+                let digest = format!(r#"{{"sha1":"{}"}}"#, String::from_utf8_lossy(sha1.as_bytes()));
+                self.inner.verifier.verify(raw.headers(), digest.as_bytes(), now)
+            }
+            _ => self.inner.verifier.verify(raw.headers(), raw.body(), now),
+        };
+        let status = raw.status();
+        if status.is_success() {
+            return match checked {
+                Ok(()) => Ok(Response::new(raw, true)),
+                Err(_) if is_unsigned_download(&endpoint.path) => Ok(Response::new(raw, false)),
+                Err(reason) => Err(Error::Verification {
+                    reason: reason.to_string(),
+                    response: Box::new(raw_parts(raw)),
+                }),
+            };
+        }
+        let response = raw_parts(raw);
+        let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+        let field = |name: &str| json.as_ref().and_then(|j| j.get(name)).and_then(Value::as_str).map(str::to_owned);
+        Err(Error::Api(Box::new(ApiError {
+            status,
+            code: field("code"),
+            message: field("message"),
+            detail: json.as_ref().and_then(|j| j.get("detail")).cloned(),
+            request_id: response
+                .headers
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            verified: checked.is_ok(),
+            response,
+        })))
+    }
+
+    pub(crate) fn sync_transport(&self) -> &dyn SyncHttpClient {
+        self.inner.sync_transport.as_ref()
+    }
+
+    pub(crate) fn async_transport(&self) -> &dyn AsyncHttpClient {
+        self.inner.async_transport.as_ref()
+    }
+}
+
+fn raw_parts(raw: http::Response<Bytes>) -> RawResponse {
+    let (parts, body) = raw.into_parts();
+    RawResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// `client["v3/discount-card/orders/{out_order_no}"]`: the chain for a template,
+/// interned in the client (the PHP SDK's `$instance['…']`).
+impl Index<&str> for Client {
+    type Output = Chain;
+
+    fn index(&self, template: &str) -> &Chain {
+        if let Some(chain) = self.inner.interned.get(template) {
+            return chain;
+        }
+        self.inner.interned_count.fetch_add(1, Ordering::Relaxed);
+        let chain = Chain::interned(self.downgrade(), Template::parse(template).map_err(Arc::new), template);
+        self.inner.interned.insert(template.to_owned(), Box::new(chain))
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("mchid", &self.inner.signer.mchid())
+            .field("serial", &self.inner.signer.serial())
+            .field("private_key", &"redacted")
+            .field("platform_keys", &self.inner.verifier.serials())
+            .field("base_uri", &self.inner.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`]; [`ClientBuilder::build`] checks everything at once.
+#[must_use]
+#[derive(Default)]
+pub struct ClientBuilder {
+    mchid: Option<String>,
+    serial: Option<String>,
+    private_key: Option<Result<PrivateKey, Error>>,
+    platform_keys: Vec<Result<(String, PublicKey), Error>>,
+    base_uri: Option<String>,
+    timeouts: Timeouts,
+    user_agent: Option<String>,
+    sync_transport: Option<Arc<dyn SyncHttpClient>>,
+    async_transport: Option<Arc<dyn AsyncHttpClient>>,
+    clock: Option<Clock>,
+    nonce: Option<NonceSource>,
+    middleware: Vec<Arc<dyn Middleware>>,
+}
+
+impl ClientBuilder {
+    /// The merchant id (`mchid`). Required.
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = Some(mchid.into());
+        self
+    }
+
+    /// The merchant API certificate serial number. Required.
+    pub fn serial(mut self, serial: impl Into<String>) -> Self {
+        self.serial = Some(serial.into());
+        self
+    }
+
+    /// The merchant API private key. Required.
+    pub fn private_key(mut self, key: PrivateKey) -> Self {
+        self.private_key = Some(Ok(key));
+        self
+    }
+
+    /// Loads the merchant private key from a file path or PHP's `file://` form;
+    /// a failure is reported by [`build`](Self::build).
+    pub fn private_key_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.private_key = Some(PrivateKey::from_file(path));
+        self
+    }
+
+    /// Adds a platform key under its certificate serial or its `PUB_KEY_ID_…`.
+    /// Several may be configured side by side (e.g. during a migration from
+    /// platform certificates to public-key ids). At least one is required.
+    pub fn platform_key(mut self, serial: impl Into<String>, key: PublicKey) -> Self {
+        self.platform_keys.push(Ok((serial.into(), key)));
+        self
+    }
+
+    /// Adds a platform certificate under the serial it carries.
+    pub fn platform_certificate(mut self, certificate: PublicKey) -> Self {
+        let entry = match certificate.serial() {
+            Some(serial) => Ok((serial.to_owned(), certificate)),
+            None => Err(Error::Config(
+                "platform_certificate() needs an X.509 certificate; for a bare public key use platform_key(serial_or_id, key)".into(),
+            )),
+        };
+        self.platform_keys.push(entry);
+        self
+    }
+
+    /// The base URI (default `https://api.mch.weixin.qq.com/`). A path prefix
+    /// (`https://host/hk/`) is kept. `http://` is accepted only for loopback hosts.
+    pub fn base_uri(mut self, base_uri: impl Into<String>) -> Self {
+        self.base_uri = Some(base_uri.into());
+        self
+    }
+
+    /// A default deadline for each whole request (the `timeout` option overrides it).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.timeout = Some(timeout);
+        self
+    }
+
+    /// A default deadline for connecting (the `connect_timeout` option overrides it).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Replaces the `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Adds a middleware; hooks run in the order middleware were added.
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Adds a hook that runs on each built request before it is signed.
+    pub fn before_signing<F>(self, hook: F) -> Self
+    where
+        F: Fn(&mut Request<Bytes>) -> Result<(), Error> + Send + Sync + 'static,
+    {
+        self.middleware(BeforeSigning(hook))
+    }
+
+    /// Adds a hook that observes each outcome after verification.
+    pub fn after_verifying<F>(self, hook: F) -> Self
+    where
+        F: Fn(Result<&Response, &Error>) + Send + Sync + 'static,
+    {
+        self.middleware(AfterVerifying(hook))
+    }
+
+    /// Replaces the blocking transport (default: reqwest).
+    pub fn sync_http_client(mut self, transport: impl SyncHttpClient) -> Self {
+        self.sync_transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Replaces the async transport (default: reqwest).
+    pub fn async_http_client(mut self, transport: impl AsyncHttpClient) -> Self {
+        self.async_transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Replaces the clock (unix seconds) used for signing and for the 300 s window
+    /// of verification. For tests and conformance vectors.
+    pub fn clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Replaces the nonce source. For tests and conformance vectors.
+    pub fn nonce_source(mut self, nonce: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.nonce = Some(Arc::new(nonce));
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let mchid = required(self.mchid, "mchid", ".mchid(\"1900000001\")")?;
+        let serial = required(self.serial, "merchant serial", ".serial(\"3775B6A4…\")")?;
+        let key = self.private_key.ok_or_else(|| {
+            Error::Config("the merchant private key is required: .private_key(PrivateKey::from_file(\"apiclient_key.pem\")?)".into())
+        })??;
+        let mut verifier = Verifier::new();
+        for entry in self.platform_keys {
+            let (id, key) = entry?;
+            if id.trim().is_empty() {
+                return Err(Error::Config("a platform key was given an empty serial".into()));
+            }
+            verifier.add(id, key);
+        }
+        if verifier.serials().is_empty() {
+            return Err(Error::Config(
+                "at least one platform key is required: .platform_key(\"PUB_KEY_ID_…\", PublicKey::from_file(\"pub_key.pem\")?) or .platform_certificate(cert)".into(),
+            ));
+        }
+        if verifier.contains(&serial) {
+            return Err(Error::Config(format!(
+                "the merchant serial {serial} is configured as a platform key; platform keys are WeChat Pay's (certificate serials or PUB_KEY_ID_…), not the merchant's"
+            )));
+        }
+        let base = BaseUri::parse(self.base_uri.as_deref().unwrap_or(DEFAULT_BASE_URI))
+            .map_err(|m| Error::Config(format!("base_uri: {m}")))?;
+
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let agent = self.user_agent.unwrap_or_else(default_user_agent);
+        let agent = HeaderValue::from_str(&agent)
+            .map_err(|_| Error::Config("the User-Agent holds characters not allowed in a header".into()))?;
+        default_headers.insert(USER_AGENT, agent);
+
+        let reqwest = Arc::new(ReqwestTransport::new(self.timeouts));
+        let sync_transport = self.sync_transport.unwrap_or_else(|| reqwest.clone());
+        let async_transport = self.async_transport.unwrap_or(reqwest);
+        let signer = Signer::new(mchid, serial, key);
+        // The signer puts both into a header; fail here rather than per request.
+        HeaderValue::from_str(&format!("{}{}", signer.mchid(), signer.serial()))
+            .map_err(|_| Error::Config("the mchid or merchant serial holds characters not allowed in a header".into()))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                signer,
+                verifier,
+                base,
+                default_headers,
+                sync_transport,
+                async_transport,
+                clock: self.clock.unwrap_or_else(|| Arc::new(unix_now)),
+                nonce: self.nonce.unwrap_or_else(|| Arc::new(nonce::generate)),
+                middleware: self.middleware,
+                interned: elsa::sync::FrozenMap::new(),
+                interned_count: AtomicUsize::new(0),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("mchid", &self.mchid)
+            .field("serial", &self.serial)
+            .field("private_key", &self.private_key.as_ref().map(|_| "redacted"))
+            .field("platform_keys", &self.platform_keys.len())
+            .field("base_uri", &self.base_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+fn required(value: Option<String>, what: &str, example: &str) -> Result<String, Error> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(_) => Err(Error::Config(format!("the {what} is empty; set it with {example}"))),
+        None => Err(Error::Config(format!("the {what} is required; set it with {example}"))),
+    }
+}
+
+fn default_user_agent() -> String {
+    format!(
+        "wechatpay-chain/{} ({}/{}) reqwest/0.13",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,236 @@
+//! The crate's one error type.
+//!
+//! Each variant is a class of failure a caller acts on differently: fix the code
+//! (configuration, template, placeholder, option), retry or give up (transport), treat
+//! the answer as untrusted (verification), read WeChat's verdict (API), or fix the type
+//! the answer is decoded into (decode).
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+/// A boxed error source, as carried by [`Error::Transport`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong between building a chain and reading its answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client configuration is incomplete or inconsistent (builder checks).
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// A key could not be loaded. `what` names the key (e.g. "merchant private key")
+    /// and never contains key material.
+    #[error("{what}: {message}")]
+    Key {
+        /// Which key was being loaded, and from where.
+        what: String,
+        /// What was wrong with it.
+        message: String,
+    },
+
+    /// The path template is malformed.
+    #[error("template `{template}`: {message}")]
+    Template {
+        /// The template as written.
+        template: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A placeholder could not be expanded from the options.
+    #[error("template `{template}`: placeholder `{placeholder}` {message}")]
+    Placeholder {
+        /// The template the placeholder belongs to.
+        template: String,
+        /// The placeholder's name.
+        placeholder: String,
+        /// What is wrong with its value.
+        message: String,
+    },
+
+    /// An option of the request's option map is unknown or has the wrong shape.
+    #[error("option `{key}`: {message}")]
+    Option {
+        /// The option key at fault.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A blocking verb was called from inside an async runtime, where it would stall
+    /// the executor.
+    #[error("`{verb}` blocks the thread and was called inside an async runtime; use `{verb}_async(…).await` instead")]
+    BlockingInAsync {
+        /// The blocking verb that was called (e.g. `get`).
+        verb: &'static str,
+    },
+
+    /// The request could not be sent or its answer not received.
+    #[error("transport error ({kind}): {source}")]
+    Transport {
+        /// Connect, timeout or other.
+        kind: TransportKind,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A 2xx answer failed the signature check; its body must not be trusted.
+    #[error("response verification failed: {reason}")]
+    Verification {
+        /// Why the answer was refused.
+        reason: String,
+        /// The raw answer, for logging and diagnosis only.
+        response: Box<RawResponse>,
+    },
+
+    /// WeChat Pay answered with a non-2xx status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+
+    /// The (verified) body could not be decoded into the requested type.
+    #[error("cannot decode the response body: {source}")]
+    Decode {
+        /// The decoder's error, with line and column.
+        #[source]
+        source: serde_json::Error,
+        /// The body that failed to decode.
+        body: Bytes,
+    },
+}
+
+/// The class of a [`Error::Transport`] failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be established.
+    Connect,
+    /// The request or connection timed out.
+    Timeout,
+    /// The URL would be rewritten by the HTTP stack, so what is signed would differ
+    /// from what is sent.
+    Url,
+    /// Any other I/O or protocol failure.
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Url => "url",
+            TransportKind::Other => "other",
+        })
+    }
+}
+
+/// A raw HTTP answer: status, headers and body exactly as received.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The headers as received.
+    pub headers: HeaderMap,
+    /// The body as received.
+    pub body: Bytes,
+}
+
+/// A non-2xx answer from WeChat Pay, with its error JSON decoded where present.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// WeChat's error `code` (e.g. `ORDER_NOT_EXIST`), if the body carried one.
+    pub code: Option<String>,
+    /// WeChat's error `message`, if the body carried one.
+    pub message: Option<String>,
+    /// WeChat's error `detail` object, if the body carried one.
+    pub detail: Option<serde_json::Value>,
+    /// The `Request-ID` header, to quote to WeChat Pay support.
+    pub request_id: Option<String>,
+    /// Whether the answer carried a valid platform signature. WeChat's gateway
+    /// often answers errors unsigned; the error is reported either way.
+    pub verified: bool,
+    /// The raw answer.
+    pub response: RawResponse,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeChat Pay answered {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (Request-ID {id})")?;
+        }
+        if !self.verified {
+            f.write_str(" [unverified]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl Error {
+    /// The WeChat error code of an [`Error::Api`], e.g. `"ORDER_NOT_EXIST"`.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of an answer that was received (API or verification error).
+    pub fn status(&self) -> Option<StatusCode> {
+        self.raw_response().map(|r| r.status)
+    }
+
+    /// The raw answer behind an API or verification error (PHP's `getResponse()`).
+    pub fn raw_response(&self) -> Option<&RawResponse> {
+        match self {
+            Error::Api(api) => Some(&api.response),
+            Error::Verification { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
+    /// True for failures that happened before anything was sent (configuration,
+    /// template, placeholder, option, misuse of a blocking verb).
+    pub fn is_before_send(&self) -> bool {
+        matches!(
+            self,
+            Error::Config(_)
+                | Error::Key { .. }
+                | Error::Template { .. }
+                | Error::Placeholder { .. }
+                | Error::Option { .. }
+                | Error::BlockingInAsync { .. }
+        )
+    }
+
+    pub(crate) fn option(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Option {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn key(what: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Key {
+            what: what.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

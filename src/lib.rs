@@ -1,0 +1,107 @@
+//! # wechatpay-chain
+//!
+//! A WeChat Pay APIv3 client whose centre is a chained, dynamic path builder that
+//! mirrors the PHP SDK (wechatpay-php): any endpoint can be called without a typed
+//! wrapper, and PHP code ports line by line.
+//!
+//! ```no_run
+//! use serde_json::json;
+//! use wechatpay_chain::{chain, Client, PrivateKey, PublicKey};
+//!
+//! # fn main() -> Result<(), wechatpay_chain::Error> {
+//! let client = Client::builder()
+//!     .mchid("1900000001")
+//!     .serial("3775B6A45ACD588826D15E583A95F5DD00000001")
+//!     .private_key(PrivateKey::from_file("apiclient_key.pem")?)
+//!     .platform_key("PUB_KEY_ID_0112345678902024000000000000", PublicKey::from_file("pub_key.pem")?)
+//!     .build()?;
+//!
+//! // $instance->chain('v3/discount-card/orders/{out_order_no}')->get([...])
+//! let res = client
+//!     .chain("v3/discount-card/orders/{out_order_no}")
+//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?;
+//! let order: serde_json::Value = res.json()?;
+//!
+//! // $instance->v3->discountCard->orders->_out_order_no_->get([...])
+//! let res = client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_")
+//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?;
+//! let res = chain!(client->v3->discountCard->orders->_out_order_no_)
+//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?;
+//!
+//! // $instance['v3/discount-card/orders/{out_order_no}']->get([...])
+//! let res = client["v3/discount-card/orders/{out_order_no}"]
+//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## The pipeline, one module a stage
+//! - `template`: path templates, PHP normalisation, RFC 6570 expansion
+//!   (`template`), percent-encoding (`encoding`), base URIs (`uri`).
+//! - `options`: the untyped option map (`json`, `body`, `query`, `headers`,
+//!   `timeout`, `connect_timeout`, `base_uri`, placeholders).
+//! - `request`: chain + options -> unsigned `http::Request<Bytes>` (pure).
+//! - [`signer`]: the Authorization header (pure; time and nonce are inputs).
+//! - [`transport`]: blocking and async senders over `http` types (reqwest by default,
+//!   closures in tests).
+//! - [`verifier`]: the platform signature and the 300 s window (pure; time is an input).
+//! - [`Response`] and [`Error`]: the outcome.
+//! - [`crypto`]: keys and nonces. [`Middleware`]: hooks named by phase.
+//!
+//! ## Template rules
+//! `seg()` and `chain!` normalise each identifier as PHP does (`discountCard` ->
+//! `discount-card`, `_out_order_no_` -> `{out_order_no}`); `chain()` and `client[…]`
+//! take the template as written. A missing or empty placeholder value, an unknown
+//! option key, or a value that would leave the endpoint (`.`/`..`) is an error and
+//! nothing is sent.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod chain;
+mod client;
+pub mod crypto;
+mod encoding;
+mod error;
+mod middleware;
+mod options;
+mod request;
+mod response;
+pub mod signer;
+mod template;
+pub mod transport;
+mod uri;
+pub mod verifier;
+
+pub use chain::Chain;
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URI};
+pub use crypto::{PrivateKey, PublicKey};
+pub use error::{ApiError, BoxError, Error, RawResponse, Result, TransportKind};
+pub use middleware::Middleware;
+pub use options::Timeouts;
+pub use request::Endpoint;
+pub use response::Response;
+pub use template::normalize_segment;
+/// Writes a PHP property chain as a [`Chain`]:
+/// `chain!(client->v3->discountCard->orders->_out_order_no_)` is
+/// `client.chain("v3/discount-card/orders/{out_order_no}")`.
+pub use wechatpay_chain_macros::chain;
+
+/// A client on the test keys in `tests/fixtures/keys`, for the crate's doc examples.
+#[doc(hidden)]
+pub fn doc_client() -> Client {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
+    let built = PrivateKey::from_file(format!("{dir}/merchant_private.pem")).and_then(|key| {
+        Client::builder()
+            .mchid("1900000001")
+            .serial("3775B6A45ACD588826D15E583A95F5DD00000001")
+            .private_key(key)
+            .platform_key(
+                "PUB_KEY_ID_0112345678902024000000000000",
+                PublicKey::from_file(format!("{dir}/platform_public.pem"))?,
+            )
+            .build()
+    });
+    match built {
+        Ok(client) => client,
+        Err(e) => panic!("doc_client needs the crate's test keys: {e}"),
+    }
+}

@@ -1,0 +1,70 @@
+//! User middleware, named by the phase it runs in.
+//!
+//! The pipeline is build -> [`Middleware::before_signing`] -> sign ->
+//! [`Middleware::after_signing`] -> transport -> verify -> [`Middleware::after_verifying`].
+//! Signing and verifying themselves are not replaceable: a hook can add headers
+//! before the signature is computed, observe what is sent, and observe the outcome.
+
+use bytes::Bytes;
+use http::Request;
+
+use crate::error::Error;
+use crate::response::Response;
+
+/// A hook into the request pipeline. Every method has a no-op default.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use wechatpay_chain::{Error, Middleware, Response};
+///
+/// #[derive(Default)]
+/// struct Count(AtomicUsize);
+/// impl Middleware for Count {
+///     fn after_verifying(&self, outcome: Result<&Response, &Error>) {
+///         if outcome.is_err() {
+///             self.0.fetch_add(1, Ordering::Relaxed);
+///         }
+///     }
+/// }
+/// ```
+pub trait Middleware: Send + Sync + 'static {
+    /// Runs on the built request before it is signed; may change headers, URI or
+    /// body (the signature covers the result). An error aborts the call unsent.
+    fn before_signing(&self, request: &mut Request<Bytes>) -> Result<(), Error> {
+        let _ = request;
+        Ok(())
+    }
+
+    /// Observes the signed request just before it is sent.
+    fn after_signing(&self, request: &Request<Bytes>) {
+        let _ = request;
+    }
+
+    /// Observes the outcome once the answer has been verified (or refused).
+    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
+        let _ = outcome;
+    }
+}
+
+pub(crate) struct BeforeSigning<F>(pub(crate) F);
+
+impl<F> Middleware for BeforeSigning<F>
+where
+    F: Fn(&mut Request<Bytes>) -> Result<(), Error> + Send + Sync + 'static,
+{
+    fn before_signing(&self, request: &mut Request<Bytes>) -> Result<(), Error> {
+        (self.0)(request)
+    }
+}
+
+pub(crate) struct AfterVerifying<F>(pub(crate) F);
+
+impl<F> Middleware for AfterVerifying<F>
+where
+    F: Fn(Result<&Response, &Error>) + Send + Sync + 'static,
+{
+    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
+        (self.0)(outcome)
+    }
+}

@@ -1,0 +1,292 @@
+//! The untyped request option map (Guzzle's request options, as wechatpay-php takes
+//! them): parsed once per call into typed [`RequestOptions`], every key accounted for.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderName, AUTHORIZATION};
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Map, Value};
+
+use crate::encoding::{is_sendable_query, percent_encode_into};
+use crate::error::Error;
+use crate::template::{Template, OPTION_KEYS};
+use crate::uri::BaseUri;
+
+/// The body of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Body {
+    /// Serialised from the `json` option.
+    Json(Bytes),
+    /// The `body` option, sent as is.
+    Raw(Bytes),
+}
+
+impl Body {
+    pub(crate) fn bytes(&self) -> &Bytes {
+        match self {
+            Body::Json(b) | Body::Raw(b) => b,
+        }
+    }
+}
+
+/// The typed form of an option map, placeholders removed.
+#[derive(Debug, Default)]
+pub(crate) struct RequestOptions {
+    pub(crate) body: Option<Body>,
+    pub(crate) query: Option<String>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) base_uri: Option<BaseUri>,
+}
+
+/// Per-request timeouts, carried to the transport in the request's extensions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// The whole request's deadline (the `timeout` option).
+    pub timeout: Option<Duration>,
+    /// The connection's deadline (the `connect_timeout` option).
+    pub connect_timeout: Option<Duration>,
+}
+
+/// Borrows the option map of a call. `Value::Null` means no options.
+pub(crate) fn as_map(options: &Value) -> Result<Option<&Map<String, Value>>, Error> {
+    match options {
+        Value::Null => Ok(None),
+        Value::Object(map) => Ok(Some(map)),
+        other => Err(Error::option(
+            "(options)",
+            format!(
+                "the options must be a JSON object (or null), not {}",
+                kind_of(other)
+            ),
+        )),
+    }
+}
+
+impl RequestOptions {
+    /// Parses the option map of a call on `template`. Placeholder keys are skipped
+    /// (the template consumes them); any other unknown key is an error.
+    pub(crate) fn parse(template: &Template, map: Option<&Map<String, Value>>) -> Result<Self, Error> {
+        let mut out = RequestOptions::default();
+        let Some(map) = map else {
+            return Ok(out);
+        };
+        for (key, value) in map {
+            match key.as_str() {
+                "json" => {
+                    let bytes = serde_json::to_vec(value).map_err(|e| Error::option("json", e.to_string()))?;
+                    out.set_body("json", Body::Json(bytes.into()))?;
+                }
+                "body" => match value {
+                    Value::String(s) => out.set_body("body", Body::Raw(Bytes::copy_from_slice(s.as_bytes())))?,
+                    other => {
+                        return Err(Error::option(
+                            "body",
+                            format!("must be a string sent as is, not {}; use `json` for structured data", kind_of(other)),
+                        ))
+                    }
+                },
+                "query" => out.query = parse_query(value)?,
+                "headers" => out.headers = parse_headers(value)?,
+                "timeout" => out.timeout = Some(parse_seconds("timeout", value)?),
+                "connect_timeout" => out.connect_timeout = Some(parse_seconds("connect_timeout", value)?),
+                "base_uri" => match value {
+                    Value::String(s) => out.base_uri = Some(BaseUri::parse(s).map_err(|m| Error::option("base_uri", m))?),
+                    other => return Err(Error::option("base_uri", format!("must be a string, not {}", kind_of(other)))),
+                },
+                "xml" | "nonceless" | "security" => {
+                    return Err(Error::option(
+                        key.clone(),
+                        "is an APIv2 option; this path is APIv3 (APIv2 paths start with `v2/`)",
+                    ))
+                }
+                _ if template.has_placeholder(key) => {}
+                _ => return Err(unknown_key(key, template)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn set_body(&mut self, key: &str, body: Body) -> Result<(), Error> {
+        if self.body.is_some() {
+            return Err(Error::option(key, "`json` and `body` are exclusive: give one of them"));
+        }
+        self.body = Some(body);
+        Ok(())
+    }
+
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+        }
+    }
+}
+
+fn unknown_key(key: &str, template: &Template) -> Error {
+    let mut accepted: Vec<&str> = OPTION_KEYS[..7].to_vec();
+    let placeholders = template.placeholders();
+    accepted.extend(placeholders.iter().map(String::as_str));
+    Error::option(
+        key,
+        format!(
+            "unknown option (a typo?); accepted keys are {} for template `{}`",
+            accepted.join(", "),
+            template
+        ),
+    )
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn scalar_to_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Encodes the `query` option once: the string returned is what is signed and sent.
+fn parse_query(value: &Value) -> Result<Option<String>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => {
+            let s = s.strip_prefix('?').unwrap_or(s);
+            if s.is_empty() {
+                return Ok(None);
+            }
+            if !is_sendable_query(s) {
+                return Err(Error::option(
+                    "query",
+                    "the query string holds characters that must be percent-encoded (space, non-ASCII, quotes, `#`…); pass an object to have it encoded",
+                ));
+            }
+            Ok(Some(s.to_owned()))
+        }
+        Value::Object(map) => {
+            let mut out = String::new();
+            for (k, v) in map {
+                let Some(v) = scalar_to_string(v) else {
+                    return Err(Error::option(
+                        format!("query.{k}"),
+                        format!("must be a string, number or boolean, not {}", kind_of(v)),
+                    ));
+                };
+                if !out.is_empty() {
+                    out.push('&');
+                }
+                percent_encode_into(k.as_bytes(), &mut out);
+                out.push('=');
+                percent_encode_into(v.as_bytes(), &mut out);
+            }
+            Ok((!out.is_empty()).then_some(out))
+        }
+        other => Err(Error::option(
+            "query",
+            format!("must be an object of scalars or a query string, not {}", kind_of(other)),
+        )),
+    }
+}
+
+fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
+    let Value::Object(map) = value else {
+        return Err(Error::option(
+            "headers",
+            format!("must be an object of header name to string, not {}", kind_of(value)),
+        ));
+    };
+    let mut headers = HeaderMap::with_capacity(map.len());
+    for (name, v) in map {
+        let key = format!("headers.{name}");
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::option(key.clone(), "is not a valid header name"))?;
+        if header == AUTHORIZATION {
+            return Err(Error::option(key, "is set by the signer and cannot be given"));
+        }
+        let Some(text) = scalar_to_string(v) else {
+            return Err(Error::option(key, format!("must be a string, not {}", kind_of(v))));
+        };
+        let hv = HeaderValue::from_str(&text)
+            .map_err(|_| Error::option(key.clone(), "holds characters not allowed in a header value (newline, control or non-ASCII)"))?;
+        headers.insert(header, hv);
+    }
+    Ok(headers)
+}
+
+fn parse_seconds(key: &str, value: &Value) -> Result<Duration, Error> {
+    let secs = value.as_f64().filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9);
+    secs.map(Duration::from_secs_f64).ok_or_else(|| {
+        Error::option(key, format!("must be a positive number of seconds, not {value}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(tpl: &str, v: Value) -> Result<RequestOptions, Error> {
+        let t = Template::parse(tpl).unwrap();
+        RequestOptions::parse(&t, as_map(&v)?)
+    }
+
+    #[test]
+    fn query_object_is_encoded_in_order() {
+        let o = parse("v3/x", json!({"query": {"b": "先享卡 测试", "a": 1, "c": true}})).unwrap();
+        assert_eq!(o.query.as_deref(), Some("b=%E5%85%88%E4%BA%AB%E5%8D%A1%20%E6%B5%8B%E8%AF%95&a=1&c=true"));
+    }
+
+    #[test]
+    fn ready_query_is_kept_or_refused() {
+        let o = parse("v3/x", json!({"query": "?limit=10&offset=0"})).unwrap();
+        assert_eq!(o.query.as_deref(), Some("limit=10&offset=0"));
+        let e = parse("v3/x", json!({"query": "a=b c"})).unwrap_err().to_string();
+        assert!(e.contains("option `query`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_accepted_list() {
+        let e = parse("v3/orders/{id}", json!({"jsno": {}, "id": "1"})).unwrap_err().to_string();
+        assert!(e.contains("option `jsno`"), "{e}");
+        assert!(e.contains("json, body, query, headers, timeout, connect_timeout, base_uri, id"), "{e}");
+    }
+
+    #[test]
+    fn shape_errors_name_the_key() {
+        for (v, needle) in [
+            (json!({"json": {}, "body": "x"}), "exclusive"),
+            (json!({"body": {"a": 1}}), "option `body`"),
+            (json!({"headers": {"Authorization": "x"}}), "headers.Authorization"),
+            (json!({"headers": {"X-A": "a\nb"}}), "headers.X-A"),
+            (json!({"headers": {"bad name": "x"}}), "headers.bad name"),
+            (json!({"timeout": 0}), "option `timeout`"),
+            (json!({"connect_timeout": "5"}), "option `connect_timeout`"),
+            (json!({"query": {"a": [1]}}), "query.a"),
+            (json!({"xml": {}}), "APIv2"),
+            (json!({"base_uri": "ftp://x"}), "option `base_uri`"),
+            (json!([1]), "must be a JSON object"),
+        ] {
+            let e = parse("v3/x", v.clone()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn json_is_compact_and_in_insertion_order() {
+        let o = parse("v3/x", json!({"json": {"z": 1, "a": "先"}})).unwrap();
+        assert_eq!(o.body.unwrap().bytes().as_ref(), "{\"z\":1,\"a\":\"先\"}".as_bytes());
+    }
+}

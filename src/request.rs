@@ -1,0 +1,121 @@
+//! Stage one of the pipeline: a chain and its options become an unsigned
+//! `http::Request<Bytes>`. Pure: no clock, no randomness, no I/O.
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Method, Request};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::options::{as_map, RequestOptions};
+use crate::template::Template;
+use crate::uri::BaseUri;
+
+/// What the later stages need to know about the call, kept in the request's
+/// extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The expanded path, without base prefix or leading slash
+    /// (`v3/discount-card/orders/233b…`).
+    pub path: String,
+    /// The full path as sent, base prefix included, no query (`/hk/v3/statements`).
+    pub full_path: String,
+}
+
+/// Builds the unsigned request for `method` on `template` with `options`.
+pub(crate) fn build(
+    method: Method,
+    template: &Template,
+    options: &Value,
+    base: &BaseUri,
+    default_headers: &HeaderMap,
+) -> Result<Request<Bytes>, Error> {
+    let map = as_map(options)?;
+    let opts = RequestOptions::parse(template, map)?;
+    let empty = serde_json::Map::new();
+    let path = template.expand(map.unwrap_or(&empty))?;
+    if path
+        .split('/')
+        .next()
+        .is_some_and(|first| first.eq_ignore_ascii_case("v2"))
+    {
+        return Err(Error::Template {
+            template: template.to_string(),
+            message: "is an APIv2 path (`v2/…`); APIv2 is not supported by this version of the crate".into(),
+        });
+    }
+    let base = opts.base_uri.as_ref().unwrap_or(base);
+    let target = base.target(&path, opts.query.as_deref());
+    let uri = format!("{}{}", base.origin(), target);
+    let full_path = target.split('?').next().unwrap_or_default().to_owned();
+
+    let mut headers = default_headers.clone();
+    let body = match &opts.body {
+        Some(b) => {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            b.bytes().clone()
+        }
+        None => Bytes::new(),
+    };
+    for (name, value) in &opts.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri.as_str())
+        .body(body)
+        .map_err(|e| Error::Template {
+            template: template.to_string(),
+            message: format!("expands to an invalid URI `{uri}` ({e})"),
+        })?;
+    *request.headers_mut() = headers;
+    request.extensions_mut().insert(opts.timeouts());
+    request.extensions_mut().insert(Endpoint { path, full_path });
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> BaseUri {
+        BaseUri::parse("https://api.mch.weixin.qq.com/").unwrap()
+    }
+
+    #[test]
+    fn builds_target_headers_and_body() {
+        let t = Template::parse("v3/discount-card/orders/{out_order_no}").unwrap();
+        let req = build(
+            Method::PATCH,
+            &t,
+            &json!({"out_order_no": "abc", "json": {"a": 1}, "query": {"x": "y z"}, "headers": {"Wechatpay-Serial": "S"}}),
+            &base(),
+            &HeaderMap::new(),
+        )
+        .unwrap();
+        assert_eq!(req.uri().to_string(), "https://api.mch.weixin.qq.com/v3/discount-card/orders/abc?x=y%20z");
+        assert_eq!(req.headers()["content-type"], "application/json");
+        assert_eq!(req.headers()["wechatpay-serial"], "S");
+        assert_eq!(req.body().as_ref(), b"{\"a\":1}");
+        let ep = req.extensions().get::<Endpoint>().unwrap();
+        assert_eq!(ep.path, "v3/discount-card/orders/abc");
+    }
+
+    #[test]
+    fn per_request_base_uri_keeps_its_prefix() {
+        let t = Template::parse("v3/statements").unwrap();
+        let req = build(Method::GET, &t, &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}), &base(), &HeaderMap::new()).unwrap();
+        assert_eq!(req.uri().to_string(), "https://apihk.mch.weixin.qq.com/hk/v3/statements");
+        assert!(req.headers().get("content-type").is_none());
+        assert_eq!(req.extensions().get::<Endpoint>().unwrap().full_path, "/hk/v3/statements");
+    }
+
+    #[test]
+    fn v2_paths_are_refused_for_now() {
+        let t = Template::parse("{ver}/pay/micropay").unwrap();
+        let e = build(Method::POST, &t, &json!({"ver": "V2"}), &base(), &HeaderMap::new()).unwrap_err();
+        assert!(e.to_string().contains("APIv2"), "{e}");
+    }
+}

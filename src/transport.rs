@@ -1,0 +1,204 @@
+//! The transport: the only stage that differs between blocking and async verbs.
+//!
+//! Both traits move `http` types, so any HTTP stack (or a closure, in tests) can
+//! carry the signed request. The default is [`ReqwestTransport`]: one connection pool
+//! per flavour, keep-alive on, redirects never followed (the Authorization header
+//! must not travel to another host).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{Request, Response};
+
+use crate::error::{Error, TransportKind};
+use crate::options::Timeouts;
+
+/// Sends a signed request and waits for the answer (blocking verbs).
+///
+/// Implemented for closures `Fn(Request<Bytes>) -> Result<Response<Bytes>, Error>`.
+pub trait SyncHttpClient: Send + Sync + 'static {
+    /// Sends `request` and returns the raw answer.
+    fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error>;
+}
+
+impl<F> SyncHttpClient for F
+where
+    F: Fn(Request<Bytes>) -> Result<Response<Bytes>, Error> + Send + Sync + 'static,
+{
+    fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
+        self(request)
+    }
+}
+
+/// Sends a signed request and resolves to the answer (`*_async` verbs).
+///
+/// Implemented for closures returning a `Send + 'static` future.
+pub trait AsyncHttpClient: Send + Sync + 'static {
+    /// Sends `request` and resolves to the raw answer.
+    fn call(&self, request: Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, Error>>;
+}
+
+impl<F, Fut> AsyncHttpClient for F
+where
+    F: Fn(Request<Bytes>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Bytes>, Error>> + Send + 'static,
+{
+    fn call(&self, request: Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, Error>> {
+        Box::pin(self(request))
+    }
+}
+
+/// The default transport: reqwest (rustls) for both flavours.
+///
+/// Pools are created on first use; a request whose `connect_timeout` option differs
+/// from the client's gets its own pool (reqwest sets connect timeouts per pool).
+#[derive(Debug)]
+pub struct ReqwestTransport {
+    defaults: Timeouts,
+    async_pools: Mutex<HashMap<Option<Duration>, reqwest::Client>>,
+    blocking_pools: Mutex<HashMap<Option<Duration>, reqwest::blocking::Client>>,
+}
+
+impl ReqwestTransport {
+    /// A transport whose pools use these default timeouts.
+    pub fn new(defaults: Timeouts) -> Self {
+        ReqwestTransport {
+            defaults,
+            async_pools: Mutex::new(HashMap::new()),
+            blocking_pools: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn timeouts(&self, request: &Request<Bytes>) -> (Option<Duration>, Option<Duration>) {
+        let t = request.extensions().get::<Timeouts>().copied().unwrap_or_default();
+        (
+            t.timeout.or(self.defaults.timeout),
+            t.connect_timeout.or(self.defaults.connect_timeout),
+        )
+    }
+
+    fn async_pool(&self, connect: Option<Duration>) -> Result<reqwest::Client, Error> {
+        let mut pools = self.async_pools.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = pools.get(&connect) {
+            return Ok(c.clone());
+        }
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60));
+        if let Some(t) = connect {
+            b = b.connect_timeout(t);
+        }
+        let client = b.build().map_err(|e| transport_error(e, TransportKind::Other))?;
+        pools.insert(connect, client.clone());
+        Ok(client)
+    }
+
+    fn blocking_pool(&self, connect: Option<Duration>) -> Result<reqwest::blocking::Client, Error> {
+        let mut pools = self.blocking_pools.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = pools.get(&connect) {
+            return Ok(c.clone());
+        }
+        let mut b = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            // Per-request timeouts are set on each request; none by default.
+            .timeout(None::<Duration>);
+        if let Some(t) = connect {
+            b = b.connect_timeout(t);
+        }
+        let client = b.build().map_err(|e| transport_error(e, TransportKind::Other))?;
+        pools.insert(connect, client.clone());
+        Ok(client)
+    }
+}
+
+impl SyncHttpClient for ReqwestTransport {
+    fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
+        let (timeout, connect) = self.timeouts(&request);
+        let target = target_of(&request);
+        let pool = self.blocking_pool(connect)?;
+        let mut req = reqwest::blocking::Request::try_from(request)
+            .map_err(|e| transport_error(e, TransportKind::Url))?;
+        check_url(req.url(), &target)?;
+        *req.timeout_mut() = timeout;
+        let res = pool.execute(req).map_err(classify)?;
+        let mut out = Response::builder().status(res.status()).version(res.version());
+        if let Some(h) = out.headers_mut() {
+            *h = res.headers().clone();
+        }
+        let body = res.bytes().map_err(classify)?;
+        out.body(body).map_err(|e| transport_error(e, TransportKind::Other))
+    }
+}
+
+impl AsyncHttpClient for ReqwestTransport {
+    fn call(&self, request: Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, Error>> {
+        let (timeout, connect) = self.timeouts(&request);
+        let target = target_of(&request);
+        let prepared = self.async_pool(connect).and_then(|pool| {
+            let mut req = reqwest::Request::try_from(request).map_err(|e| transport_error(e, TransportKind::Url))?;
+            check_url(req.url(), &target)?;
+            *req.timeout_mut() = timeout;
+            Ok((pool, req))
+        });
+        Box::pin(async move {
+            let (pool, req) = prepared?;
+            let res = pool.execute(req).await.map_err(classify)?;
+            let mut out = Response::builder().status(res.status()).version(res.version());
+            if let Some(h) = out.headers_mut() {
+                *h = res.headers().clone();
+            }
+            let body = res.bytes().await.map_err(classify)?;
+            out.body(body).map_err(|e| transport_error(e, TransportKind::Other))
+        })
+    }
+}
+
+fn target_of(request: &Request<Bytes>) -> String {
+    request
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_else(|| "/".into())
+}
+
+/// The signature covers the target as built; refuse to send if the URL layer would
+/// rewrite it.
+fn check_url(url: &reqwest::Url, signed: &str) -> Result<(), Error> {
+    let sent = match url.query() {
+        Some(q) => format!("{}?{}", url.path(), q),
+        None => url.path().to_owned(),
+    };
+    if sent == signed {
+        Ok(())
+    } else {
+        Err(transport_error(
+            format!("the URL layer would send `{sent}` but `{signed}` was signed"),
+            TransportKind::Url,
+        ))
+    }
+}
+
+fn classify(e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        TransportKind::Timeout
+    } else if e.is_connect() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Other
+    };
+    transport_error(e, kind)
+}
+
+fn transport_error(e: impl Into<crate::error::BoxError>, kind: TransportKind) -> Error {
+    Error::Transport {
+        kind,
+        source: e.into(),
+    }
+}
