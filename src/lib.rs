@@ -70,6 +70,8 @@ mod template;
 pub mod transport;
 mod uri;
 pub mod verifier;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use chain::Chain;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URI};

@@ -1,0 +1,4 @@
+//! sandbox (being written)
+
+/// Placeholder.
+pub const PLACEHOLDER: u8 = 0;
