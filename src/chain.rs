@@ -102,7 +102,11 @@ impl Chain {
         }
     }
 
-    pub(crate) fn interned(client: Weak<Inner>, template: Result<Template, Arc<Error>>, raw: &str) -> Chain {
+    pub(crate) fn interned(
+        client: Weak<Inner>,
+        template: Result<Template, Arc<Error>>,
+        raw: &str,
+    ) -> Chain {
         Chain {
             client: ClientRef::Weak(client),
             template: template.map(Arc::new),
@@ -122,7 +126,10 @@ impl Chain {
     /// Appends one segment, normalised as wechatpay-php normalises property names.
     pub fn seg(&self, segment: &str) -> Chain {
         if segment.is_empty() {
-            return self.broken(format!("{}/", self.template()), "seg(\"\") adds an empty segment");
+            return self.broken(
+                format!("{}/", self.template()),
+                "seg(\"\") adds an empty segment",
+            );
         }
         self.chain(&checked_segment(segment))
     }
@@ -214,7 +221,11 @@ impl Chain {
         finish(&client, &endpoint, raw)
     }
 
-    fn send_async(&self, method: Method, options: Value) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
+    fn send_async(
+        &self,
+        method: Method,
+        options: Value,
+    ) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
         let parts = self.parts();
         async move {
             let (client, template) = parts?;
@@ -226,7 +237,11 @@ impl Chain {
     }
 }
 
-fn finish(client: &Client, endpoint: &Endpoint, raw: Result<http::Response<bytes::Bytes>, Error>) -> Result<Response, Error> {
+fn finish(
+    client: &Client,
+    endpoint: &Endpoint,
+    raw: Result<http::Response<bytes::Bytes>, Error>,
+) -> Result<Response, Error> {
     match raw {
         Ok(raw) => client.finish(endpoint, raw),
         Err(e) => {
@@ -237,10 +252,14 @@ fn finish(client: &Client, endpoint: &Endpoint, raw: Result<http::Response<bytes
 }
 
 fn endpoint_of(request: &http::Request<bytes::Bytes>) -> Endpoint {
-    request.extensions().get::<Endpoint>().cloned().unwrap_or_else(|| Endpoint {
-        path: request.uri().path().trim_start_matches('/').to_owned(),
-        full_path: request.uri().path().to_owned(),
-    })
+    request
+        .extensions()
+        .get::<Endpoint>()
+        .cloned()
+        .unwrap_or_else(|| Endpoint {
+            path: request.uri().path().trim_start_matches('/').to_owned(),
+            full_path: request.uri().path().to_owned(),
+        })
 }
 
 fn parse_method(name: &str) -> Result<Method, Error> {

@@ -90,17 +90,25 @@ impl Client {
         if self.inner.interned_count.load(Ordering::Relaxed) < INTERN_LIMIT {
             return self[template].clone();
         }
-        Chain::new(self.clone(), Template::parse(template).map_err(Arc::new), template)
+        Chain::new(
+            self.clone(),
+            Template::parse(template).map_err(Arc::new),
+            template,
+        )
     }
 
     /// A chain with one segment, normalised as wechatpay-php normalises property
     /// names (`discountCard` -> `discount-card`, `_out_order_no_` -> `{out_order_no}`).
     pub fn seg(&self, segment: &str) -> Chain {
         if segment.is_empty() {
-            let chain = Chain::new(self.clone(), Err(Arc::new(Error::Template {
-                template: String::new(),
-                message: "seg(\"\") adds an empty segment".into(),
-            })), "");
+            let chain = Chain::new(
+                self.clone(),
+                Err(Arc::new(Error::Template {
+                    template: String::new(),
+                    message: "seg(\"\") adds an empty segment".into(),
+                })),
+                "",
+            );
             return chain;
         }
         self.chain(&crate::chain::checked_segment(segment))
@@ -126,9 +134,20 @@ impl Client {
     }
 
     /// Stage 1 and 2: build, run `before_signing` hooks, sign, run `after_signing`.
-    pub(crate) fn prepare(&self, method: Method, template: &Template, options: &Value) -> Result<Request<Bytes>, Error> {
+    pub(crate) fn prepare(
+        &self,
+        method: Method,
+        template: &Template,
+        options: &Value,
+    ) -> Result<Request<Bytes>, Error> {
         let inner = &self.inner;
-        let mut request = build(method, template, options, &inner.base, &inner.default_headers)?;
+        let mut request = build(
+            method,
+            template,
+            options,
+            &inner.base,
+            &inner.default_headers,
+        )?;
         for m in &inner.middleware {
             m.before_signing(&mut request)?;
         }
@@ -143,10 +162,16 @@ impl Client {
     }
 
     /// Stage 4: verify the answer and turn it into a [`Response`] or an [`Error`].
-    pub(crate) fn finish(&self, endpoint: &Endpoint, raw: http::Response<Bytes>) -> Result<Response, Error> {
+    pub(crate) fn finish(
+        &self,
+        endpoint: &Endpoint,
+        raw: http::Response<Bytes>,
+    ) -> Result<Response, Error> {
         let outcome = self.verify(endpoint, raw);
         match &outcome {
-            Ok(res) => tracing::debug!(status = %res.status(), request_id = res.request_id(), "wechatpay response"),
+            Ok(res) => {
+                tracing::debug!(status = %res.status(), request_id = res.request_id(), "wechatpay response")
+            }
             Err(e) => tracing::debug!(error = %e, "wechatpay response refused"),
         }
         for m in &self.inner.middleware {
@@ -160,8 +185,13 @@ impl Client {
         let statement = verifier::is_statement(endpoint.full_path.trim_start_matches('/'));
         let checked = match raw.headers().get(verifier::STATEMENT_SHA1) {
             Some(sha1) if statement => {
-                let digest = format!(r#"{{"sha1":"{}"}}"#, String::from_utf8_lossy(sha1.as_bytes()));
-                self.inner.verifier.verify(raw.headers(), digest.as_bytes(), now)
+                let digest = format!(
+                    r#"{{"sha1":"{}"}}"#,
+                    String::from_utf8_lossy(sha1.as_bytes())
+                );
+                self.inner
+                    .verifier
+                    .verify(raw.headers(), digest.as_bytes(), now)
             }
             _ => self.inner.verifier.verify(raw.headers(), raw.body(), now),
         };
@@ -178,7 +208,12 @@ impl Client {
         }
         let response = raw_parts(raw);
         let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-        let field = |name: &str| json.as_ref().and_then(|j| j.get(name)).and_then(Value::as_str).map(str::to_owned);
+        let field = |name: &str| {
+            json.as_ref()
+                .and_then(|j| j.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         Err(Error::Api(Box::new(ApiError {
             status,
             code: field("code"),
@@ -222,8 +257,14 @@ impl Index<&str> for Client {
             return chain;
         }
         self.inner.interned_count.fetch_add(1, Ordering::Relaxed);
-        let chain = Chain::interned(self.downgrade(), Template::parse(template).map_err(Arc::new), template);
-        self.inner.interned.insert(template.to_owned(), Box::new(chain))
+        let chain = Chain::interned(
+            self.downgrade(),
+            Template::parse(template).map_err(Arc::new),
+            template,
+        );
+        self.inner
+            .interned
+            .insert(template.to_owned(), Box::new(chain))
     }
 }
 
@@ -386,7 +427,9 @@ impl ClientBuilder {
         for entry in self.platform_keys {
             let (id, key) = entry?;
             if id.trim().is_empty() {
-                return Err(Error::Config("a platform key was given an empty serial".into()));
+                return Err(Error::Config(
+                    "a platform key was given an empty serial".into(),
+                ));
             }
             verifier.add(id, key);
         }
@@ -406,8 +449,9 @@ impl ClientBuilder {
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let agent = self.user_agent.unwrap_or_else(default_user_agent);
-        let agent = HeaderValue::from_str(&agent)
-            .map_err(|_| Error::Config("the User-Agent holds characters not allowed in a header".into()))?;
+        let agent = HeaderValue::from_str(&agent).map_err(|_| {
+            Error::Config("the User-Agent holds characters not allowed in a header".into())
+        })?;
         default_headers.insert(USER_AGENT, agent);
 
         let reqwest = Arc::new(ReqwestTransport::new(self.timeouts));
@@ -415,8 +459,11 @@ impl ClientBuilder {
         let async_transport = self.async_transport.unwrap_or(reqwest);
         let signer = Signer::new(mchid, serial, key);
         // The signer puts both into a header; fail here rather than per request.
-        HeaderValue::from_str(&format!("{}{}", signer.mchid(), signer.serial()))
-            .map_err(|_| Error::Config("the mchid or merchant serial holds characters not allowed in a header".into()))?;
+        HeaderValue::from_str(&format!("{}{}", signer.mchid(), signer.serial())).map_err(|_| {
+            Error::Config(
+                "the mchid or merchant serial holds characters not allowed in a header".into(),
+            )
+        })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 signer,
@@ -440,7 +487,10 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("mchid", &self.mchid)
             .field("serial", &self.serial)
-            .field("private_key", &self.private_key.as_ref().map(|_| "redacted"))
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "redacted"),
+            )
             .field("platform_keys", &self.platform_keys.len())
             .field("base_uri", &self.base_uri)
             .finish_non_exhaustive()
@@ -450,8 +500,12 @@ impl fmt::Debug for ClientBuilder {
 fn required(value: Option<String>, what: &str, example: &str) -> Result<String, Error> {
     match value {
         Some(v) if !v.trim().is_empty() => Ok(v),
-        Some(_) => Err(Error::Config(format!("the {what} is empty; set it with {example}"))),
-        None => Err(Error::Config(format!("the {what} is required; set it with {example}"))),
+        Some(_) => Err(Error::Config(format!(
+            "the {what} is empty; set it with {example}"
+        ))),
+        None => Err(Error::Config(format!(
+            "the {what} is required; set it with {example}"
+        ))),
     }
 }
 

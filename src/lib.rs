@@ -65,13 +65,13 @@ mod middleware;
 mod options;
 mod request;
 mod response;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod signer;
 mod template;
 pub mod transport;
 mod uri;
 pub mod verifier;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 
 pub use chain::Chain;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URI};

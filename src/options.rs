@@ -68,7 +68,10 @@ pub(crate) fn as_map(options: &Value) -> Result<Option<&Map<String, Value>>, Err
 impl RequestOptions {
     /// Parses the option map of a call on `template`. Placeholder keys are skipped
     /// (the template consumes them); any other unknown key is an error.
-    pub(crate) fn parse(template: &Template, map: Option<&Map<String, Value>>) -> Result<Self, Error> {
+    pub(crate) fn parse(
+        template: &Template,
+        map: Option<&Map<String, Value>>,
+    ) -> Result<Self, Error> {
         let mut out = RequestOptions::default();
         let Some(map) = map else {
             return Ok(out);
@@ -76,25 +79,39 @@ impl RequestOptions {
         for (key, value) in map {
             match key.as_str() {
                 "json" => {
-                    let bytes = serde_json::to_vec(value).map_err(|e| Error::option("json", e.to_string()))?;
+                    let bytes = serde_json::to_vec(value)
+                        .map_err(|e| Error::option("json", e.to_string()))?;
                     out.set_body("json", Body::Json(bytes.into()))?;
                 }
                 "body" => match value {
-                    Value::String(s) => out.set_body("body", Body::Raw(Bytes::copy_from_slice(s.as_bytes())))?,
-                    other => {
-                        return Err(Error::option(
-                            "body",
-                            format!("must be a string sent as is, not {}; use `json` for structured data", kind_of(other)),
-                        ))
+                    Value::String(s) => {
+                        out.set_body("body", Body::Raw(Bytes::copy_from_slice(s.as_bytes())))?
                     }
+                    other => return Err(Error::option(
+                        "body",
+                        format!(
+                            "must be a string sent as is, not {}; use `json` for structured data",
+                            kind_of(other)
+                        ),
+                    )),
                 },
                 "query" => out.query = parse_query(value)?,
                 "headers" => out.headers = parse_headers(value)?,
                 "timeout" => out.timeout = Some(parse_seconds("timeout", value)?),
-                "connect_timeout" => out.connect_timeout = Some(parse_seconds("connect_timeout", value)?),
+                "connect_timeout" => {
+                    out.connect_timeout = Some(parse_seconds("connect_timeout", value)?)
+                }
                 "base_uri" => match value {
-                    Value::String(s) => out.base_uri = Some(BaseUri::parse(s).map_err(|m| Error::option("base_uri", m))?),
-                    other => return Err(Error::option("base_uri", format!("must be a string, not {}", kind_of(other)))),
+                    Value::String(s) => {
+                        out.base_uri =
+                            Some(BaseUri::parse(s).map_err(|m| Error::option("base_uri", m))?)
+                    }
+                    other => {
+                        return Err(Error::option(
+                            "base_uri",
+                            format!("must be a string, not {}", kind_of(other)),
+                        ))
+                    }
                 },
                 "xml" | "nonceless" | "security" => {
                     return Err(Error::option(
@@ -111,7 +128,10 @@ impl RequestOptions {
 
     fn set_body(&mut self, key: &str, body: Body) -> Result<(), Error> {
         if self.body.is_some() {
-            return Err(Error::option(key, "`json` and `body` are exclusive: give one of them"));
+            return Err(Error::option(
+                key,
+                "`json` and `body` are exclusive: give one of them",
+            ));
         }
         self.body = Some(body);
         Ok(())
@@ -196,7 +216,10 @@ fn parse_query(value: &Value) -> Result<Option<String>, Error> {
         }
         other => Err(Error::option(
             "query",
-            format!("must be an object of scalars or a query string, not {}", kind_of(other)),
+            format!(
+                "must be an object of scalars or a query string, not {}",
+                kind_of(other)
+            ),
         )),
     }
 }
@@ -205,7 +228,10 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
     let Value::Object(map) = value else {
         return Err(Error::option(
             "headers",
-            format!("must be an object of header name to string, not {}", kind_of(value)),
+            format!(
+                "must be an object of header name to string, not {}",
+                kind_of(value)
+            ),
         ));
     };
     let mut headers = HeaderMap::with_capacity(map.len());
@@ -214,22 +240,37 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::option(key.clone(), "is not a valid header name"))?;
         if header == AUTHORIZATION {
-            return Err(Error::option(key, "is set by the signer and cannot be given"));
+            return Err(Error::option(
+                key,
+                "is set by the signer and cannot be given",
+            ));
         }
         let Some(text) = scalar_to_string(v) else {
-            return Err(Error::option(key, format!("must be a string, not {}", kind_of(v))));
+            return Err(Error::option(
+                key,
+                format!("must be a string, not {}", kind_of(v)),
+            ));
         };
-        let hv = HeaderValue::from_str(&text)
-            .map_err(|_| Error::option(key.clone(), "holds characters not allowed in a header value (newline, control or non-ASCII)"))?;
+        let hv = HeaderValue::from_str(&text).map_err(|_| {
+            Error::option(
+                key.clone(),
+                "holds characters not allowed in a header value (newline, control or non-ASCII)",
+            )
+        })?;
         headers.insert(header, hv);
     }
     Ok(headers)
 }
 
 fn parse_seconds(key: &str, value: &Value) -> Result<Duration, Error> {
-    let secs = value.as_f64().filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9);
+    let secs = value
+        .as_f64()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9);
     secs.map(Duration::from_secs_f64).ok_or_else(|| {
-        Error::option(key, format!("must be a positive number of seconds, not {value}"))
+        Error::option(
+            key,
+            format!("must be a positive number of seconds, not {value}"),
+        )
     })
 }
 
@@ -245,23 +286,37 @@ mod tests {
 
     #[test]
     fn query_object_is_encoded_in_order() {
-        let o = parse("v3/x", json!({"query": {"b": "先享卡 测试", "a": 1, "c": true}})).unwrap();
-        assert_eq!(o.query.as_deref(), Some("b=%E5%85%88%E4%BA%AB%E5%8D%A1%20%E6%B5%8B%E8%AF%95&a=1&c=true"));
+        let o = parse(
+            "v3/x",
+            json!({"query": {"b": "先享卡 测试", "a": 1, "c": true}}),
+        )
+        .unwrap();
+        assert_eq!(
+            o.query.as_deref(),
+            Some("b=%E5%85%88%E4%BA%AB%E5%8D%A1%20%E6%B5%8B%E8%AF%95&a=1&c=true")
+        );
     }
 
     #[test]
     fn ready_query_is_kept_or_refused() {
         let o = parse("v3/x", json!({"query": "?limit=10&offset=0"})).unwrap();
         assert_eq!(o.query.as_deref(), Some("limit=10&offset=0"));
-        let e = parse("v3/x", json!({"query": "a=b c"})).unwrap_err().to_string();
+        let e = parse("v3/x", json!({"query": "a=b c"}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("option `query`"), "{e}");
     }
 
     #[test]
     fn unknown_keys_are_named_with_the_accepted_list() {
-        let e = parse("v3/orders/{id}", json!({"jsno": {}, "id": "1"})).unwrap_err().to_string();
+        let e = parse("v3/orders/{id}", json!({"jsno": {}, "id": "1"}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("option `jsno`"), "{e}");
-        assert!(e.contains("json, body, query, headers, timeout, connect_timeout, base_uri, id"), "{e}");
+        assert!(
+            e.contains("json, body, query, headers, timeout, connect_timeout, base_uri, id"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -269,7 +324,10 @@ mod tests {
         for (v, needle) in [
             (json!({"json": {}, "body": "x"}), "exclusive"),
             (json!({"body": {"a": 1}}), "option `body`"),
-            (json!({"headers": {"Authorization": "x"}}), "headers.Authorization"),
+            (
+                json!({"headers": {"Authorization": "x"}}),
+                "headers.Authorization",
+            ),
             (json!({"headers": {"X-A": "a\nb"}}), "headers.X-A"),
             (json!({"headers": {"bad name": "x"}}), "headers.bad name"),
             (json!({"timeout": 0}), "option `timeout`"),
@@ -287,6 +345,9 @@ mod tests {
     #[test]
     fn json_is_compact_and_in_insertion_order() {
         let o = parse("v3/x", json!({"json": {"z": 1, "a": "先"}})).unwrap();
-        assert_eq!(o.body.unwrap().bytes().as_ref(), "{\"z\":1,\"a\":\"先\"}".as_bytes());
+        assert_eq!(
+            o.body.unwrap().bytes().as_ref(),
+            "{\"z\":1,\"a\":\"先\"}".as_bytes()
+        );
     }
 }

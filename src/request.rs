@@ -41,7 +41,9 @@ pub(crate) fn build(
     {
         return Err(Error::Template {
             template: template.to_string(),
-            message: "is an APIv2 path (`v2/…`); APIv2 is not supported by this version of the crate".into(),
+            message:
+                "is an APIv2 path (`v2/…`); APIv2 is not supported by this version of the crate"
+                    .into(),
         });
     }
     let base = opts.base_uri.as_ref().unwrap_or(base);
@@ -71,7 +73,9 @@ pub(crate) fn build(
         })?;
     *request.headers_mut() = headers;
     request.extensions_mut().insert(opts.timeouts());
-    request.extensions_mut().insert(Endpoint { path, full_path });
+    request
+        .extensions_mut()
+        .insert(Endpoint { path, full_path });
     Ok(request)
 }
 
@@ -95,7 +99,10 @@ mod tests {
             &HeaderMap::new(),
         )
         .unwrap();
-        assert_eq!(req.uri().to_string(), "https://api.mch.weixin.qq.com/v3/discount-card/orders/abc?x=y%20z");
+        assert_eq!(
+            req.uri().to_string(),
+            "https://api.mch.weixin.qq.com/v3/discount-card/orders/abc?x=y%20z"
+        );
         assert_eq!(req.headers()["content-type"], "application/json");
         assert_eq!(req.headers()["wechatpay-serial"], "S");
         assert_eq!(req.body().as_ref(), b"{\"a\":1}");
@@ -106,16 +113,36 @@ mod tests {
     #[test]
     fn per_request_base_uri_keeps_its_prefix() {
         let t = Template::parse("v3/statements").unwrap();
-        let req = build(Method::GET, &t, &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}), &base(), &HeaderMap::new()).unwrap();
-        assert_eq!(req.uri().to_string(), "https://apihk.mch.weixin.qq.com/hk/v3/statements");
+        let req = build(
+            Method::GET,
+            &t,
+            &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}),
+            &base(),
+            &HeaderMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            req.uri().to_string(),
+            "https://apihk.mch.weixin.qq.com/hk/v3/statements"
+        );
         assert!(req.headers().get("content-type").is_none());
-        assert_eq!(req.extensions().get::<Endpoint>().unwrap().full_path, "/hk/v3/statements");
+        assert_eq!(
+            req.extensions().get::<Endpoint>().unwrap().full_path,
+            "/hk/v3/statements"
+        );
     }
 
     #[test]
     fn v2_paths_are_refused_for_now() {
         let t = Template::parse("{ver}/pay/micropay").unwrap();
-        let e = build(Method::POST, &t, &json!({"ver": "V2"}), &base(), &HeaderMap::new()).unwrap_err();
+        let e = build(
+            Method::POST,
+            &t,
+            &json!({"ver": "V2"}),
+            &base(),
+            &HeaderMap::new(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("APIv2"), "{e}");
     }
 }

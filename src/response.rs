@@ -57,7 +57,11 @@ impl Response {
     ///
     /// An empty body (e.g. `204 No Content`) decodes as JSON `null`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let body: &[u8] = if self.body.is_empty() { b"null" } else { &self.body };
+        let body: &[u8] = if self.body.is_empty() {
+            b"null"
+        } else {
+            &self.body
+        };
         serde_json::from_slice(body).map_err(|source| Error::Decode {
             source,
             body: self.body.clone(),

@@ -22,9 +22,23 @@ pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// let s = wechatpay_chain::signer::string_to_sign("GET", "/v3/certificates", "1554208460", "N", b"");
 /// assert_eq!(s, b"GET\n/v3/certificates\n1554208460\nN\n\n");
 /// ```
-pub fn string_to_sign(method: &str, target: &str, timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    let mut s = Vec::with_capacity(method.len() + target.len() + timestamp.len() + nonce.len() + body.len() + 5);
-    for piece in [method.as_bytes(), target.as_bytes(), timestamp.as_bytes(), nonce.as_bytes(), body] {
+pub fn string_to_sign(
+    method: &str,
+    target: &str,
+    timestamp: &str,
+    nonce: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut s = Vec::with_capacity(
+        method.len() + target.len() + timestamp.len() + nonce.len() + body.len() + 5,
+    );
+    for piece in [
+        method.as_bytes(),
+        target.as_bytes(),
+        timestamp.as_bytes(),
+        nonce.as_bytes(),
+        body,
+    ] {
         s.extend_from_slice(piece);
         s.push(b'\n');
     }
@@ -81,15 +95,29 @@ impl Signer {
 
     /// Signs `request` in place: computes the Authorization header over the request
     /// target and body exactly as they are in `request`.
-    pub fn sign(&self, request: &mut Request<Bytes>, timestamp: &str, nonce: &str) -> Result<(), Error> {
+    pub fn sign(
+        &self,
+        request: &mut Request<Bytes>,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<(), Error> {
         let target = request
             .uri()
             .path_and_query()
             .map(|pq| pq.as_str())
             .unwrap_or("/");
-        let value = self.authorization(request.method().as_str(), target, request.body(), timestamp, nonce)?;
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| Error::Config("the mchid or merchant serial holds characters not allowed in a header".into()))?;
+        let value = self.authorization(
+            request.method().as_str(),
+            target,
+            request.body(),
+            timestamp,
+            nonce,
+        )?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            Error::Config(
+                "the mchid or merchant serial holds characters not allowed in a header".into(),
+            )
+        })?;
         request.headers_mut().insert(AUTHORIZATION, value);
         Ok(())
     }

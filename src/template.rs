@@ -184,11 +184,19 @@ impl Template {
             }
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
-            Some(Value::Number(_)) => return Err(fail("must be a string or an integer, not a fraction")),
+            Some(Value::Number(_)) => {
+                return Err(fail("must be a string or an integer, not a fraction"))
+            }
             Some(Value::Null) => return Err(fail("is null; give a string or an integer")),
-            Some(Value::Bool(_)) => return Err(fail("must be a string or an integer, not a boolean")),
-            Some(Value::Array(_)) => return Err(fail("must be a string or an integer, not an array")),
-            Some(Value::Object(_)) => return Err(fail("must be a string or an integer, not an object")),
+            Some(Value::Bool(_)) => {
+                return Err(fail("must be a string or an integer, not a boolean"))
+            }
+            Some(Value::Array(_)) => {
+                return Err(fail("must be a string or an integer, not an array"))
+            }
+            Some(Value::Object(_)) => {
+                return Err(fail("must be a string or an integer, not an object"))
+            }
         };
         if value.is_empty() {
             return Err(fail("is empty; an empty value would call another endpoint"));
@@ -212,7 +220,9 @@ impl Template {
             message,
         };
         if expanded.contains('#') {
-            return Err(fail("expands to a `#` fragment, which is never sent".into()));
+            return Err(fail(
+                "expands to a `#` fragment, which is never sent".into(),
+            ));
         }
         // `{+x}` may add slashes; every resulting piece must be a real segment.
         let path_part = expanded.split('?').next().unwrap_or_default();
@@ -428,7 +438,10 @@ mod tests {
         ] {
             let err = Template::parse(raw).unwrap_err().to_string();
             assert!(err.contains(needle), "{raw}: {err}");
-            assert!(err.contains(&format!("`{raw}`")), "names the template: {err}");
+            assert!(
+                err.contains(&format!("`{raw}`")),
+                "names the template: {err}"
+            );
         }
     }
 
@@ -477,7 +490,9 @@ mod tests {
     #[test]
     fn inline_placeholders_share_a_segment() {
         let t = Template::parse("v3/bills/{date}.{ext}").unwrap();
-        let path = t.expand(&map(json!({"date": "2024-01-01", "ext": "csv"}))).unwrap();
+        let path = t
+            .expand(&map(json!({"date": "2024-01-01", "ext": "csv"})))
+            .unwrap();
         assert_eq!(path, "v3/bills/2024-01-01.csv");
         assert!(t.has_placeholder("ext"));
     }

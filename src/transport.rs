@@ -74,7 +74,11 @@ impl ReqwestTransport {
     }
 
     fn timeouts(&self, request: &Request<Bytes>) -> (Option<Duration>, Option<Duration>) {
-        let t = request.extensions().get::<Timeouts>().copied().unwrap_or_default();
+        let t = request
+            .extensions()
+            .get::<Timeouts>()
+            .copied()
+            .unwrap_or_default();
         (
             t.timeout.or(self.defaults.timeout),
             t.connect_timeout.or(self.defaults.connect_timeout),
@@ -93,13 +97,18 @@ impl ReqwestTransport {
         if let Some(t) = connect {
             b = b.connect_timeout(t);
         }
-        let client = b.build().map_err(|e| transport_error(e, TransportKind::Other))?;
+        let client = b
+            .build()
+            .map_err(|e| transport_error(e, TransportKind::Other))?;
         pools.insert(connect, client.clone());
         Ok(client)
     }
 
     fn blocking_pool(&self, connect: Option<Duration>) -> Result<reqwest::blocking::Client, Error> {
-        let mut pools = self.blocking_pools.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pools = self
+            .blocking_pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(c) = pools.get(&connect) {
             return Ok(c.clone());
         }
@@ -112,7 +121,9 @@ impl ReqwestTransport {
         if let Some(t) = connect {
             b = b.connect_timeout(t);
         }
-        let client = b.build().map_err(|e| transport_error(e, TransportKind::Other))?;
+        let client = b
+            .build()
+            .map_err(|e| transport_error(e, TransportKind::Other))?;
         pools.insert(connect, client.clone());
         Ok(client)
     }
@@ -128,12 +139,15 @@ impl SyncHttpClient for ReqwestTransport {
         check_url(req.url(), &target)?;
         *req.timeout_mut() = timeout;
         let res = pool.execute(req).map_err(classify)?;
-        let mut out = Response::builder().status(res.status()).version(res.version());
+        let mut out = Response::builder()
+            .status(res.status())
+            .version(res.version());
         if let Some(h) = out.headers_mut() {
             *h = res.headers().clone();
         }
         let body = res.bytes().map_err(classify)?;
-        out.body(body).map_err(|e| transport_error(e, TransportKind::Other))
+        out.body(body)
+            .map_err(|e| transport_error(e, TransportKind::Other))
     }
 }
 
@@ -142,7 +156,8 @@ impl AsyncHttpClient for ReqwestTransport {
         let (timeout, connect) = self.timeouts(&request);
         let target = target_of(&request);
         let prepared = self.async_pool(connect).and_then(|pool| {
-            let mut req = reqwest::Request::try_from(request).map_err(|e| transport_error(e, TransportKind::Url))?;
+            let mut req = reqwest::Request::try_from(request)
+                .map_err(|e| transport_error(e, TransportKind::Url))?;
             check_url(req.url(), &target)?;
             *req.timeout_mut() = timeout;
             Ok((pool, req))
@@ -150,12 +165,15 @@ impl AsyncHttpClient for ReqwestTransport {
         Box::pin(async move {
             let (pool, req) = prepared?;
             let res = pool.execute(req).await.map_err(classify)?;
-            let mut out = Response::builder().status(res.status()).version(res.version());
+            let mut out = Response::builder()
+                .status(res.status())
+                .version(res.version());
             if let Some(h) = out.headers_mut() {
                 *h = res.headers().clone();
             }
             let body = res.bytes().await.map_err(classify)?;
-            out.body(body).map_err(|e| transport_error(e, TransportKind::Other))
+            out.body(body)
+                .map_err(|e| transport_error(e, TransportKind::Other))
         })
     }
 }

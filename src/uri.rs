@@ -20,9 +20,15 @@ impl BaseUri {
             .map_err(|e| format!("`{raw}` is not a valid URI ({e})"))?;
         let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
         let Some(authority) = uri.authority() else {
-            return Err(format!("`{raw}` has no host; write e.g. `https://api.mch.weixin.qq.com/`"));
+            return Err(format!(
+                "`{raw}` has no host; write e.g. `https://api.mch.weixin.qq.com/`"
+            ));
         };
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         match scheme.as_str() {
             "https" => {}
             "http" if is_loopback(&host) => {}
@@ -31,7 +37,11 @@ impl BaseUri {
                     "`{raw}` uses plain http to a non-loopback host; use https"
                 ))
             }
-            _ => return Err(format!("`{raw}` must start with https:// (or http:// to loopback)")),
+            _ => {
+                return Err(format!(
+                    "`{raw}` must start with https:// (or http:// to loopback)"
+                ))
+            }
         }
         if uri.query().is_some() || raw.contains('#') {
             return Err(format!("`{raw}` must not carry a query or fragment"));
@@ -48,7 +58,8 @@ impl BaseUri {
 
     /// The request target for an expanded path (no leading slash) and query.
     pub(crate) fn target(&self, path: &str, query: Option<&str>) -> String {
-        let mut t = String::with_capacity(self.prefix.len() + path.len() + 2 + query.map_or(0, str::len));
+        let mut t =
+            String::with_capacity(self.prefix.len() + path.len() + 2 + query.map_or(0, str::len));
         t.push_str(&self.prefix);
         t.push('/');
         t.push_str(path);

@@ -181,7 +181,8 @@ impl fmt::Debug for Verifier {
 pub fn is_unsigned_download(path: &str) -> bool {
     let p = path.to_ascii_lowercase();
     p == "v3/billdownload/file"
-        || (p.starts_with("v3/merchant-service/images/") && p != "v3/merchant-service/images/upload")
+        || (p.starts_with("v3/merchant-service/images/")
+            && p != "v3/merchant-service/images/upload")
         || p.starts_with("v3/transferdownload/")
         || p == "v3/new-tax-control-fapiao/download"
         || p.starts_with("v3/new-tax-control-fapiao/download/")

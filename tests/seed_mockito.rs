@@ -27,16 +27,27 @@ fn get_answer() -> Value {
     })
 }
 
-fn signed_mock(server: &mut ServerGuard, method: &'static str, answer: &Value, hits: usize) -> Mock {
+fn signed_mock(
+    server: &mut ServerGuard,
+    method: &'static str,
+    answer: &Value,
+    hits: usize,
+) -> Mock {
     let body = answer.to_string();
-    let expected_body = if method == "PATCH" { seed_patch_json().to_string() } else { String::new() };
+    let expected_body = if method == "PATCH" {
+        seed_patch_json().to_string()
+    } else {
+        String::new()
+    };
     let mut mock = server
         .mock(method, TARGET)
         .match_request(move |req| {
             let received = req.body().map(|b| b.as_slice()).unwrap_or_default();
             let auth = req.header("authorization");
             let content_type_ok = if method == "PATCH" {
-                req.header("content-type").first().is_some_and(|v| *v == "application/json")
+                req.header("content-type")
+                    .first()
+                    .is_some_and(|v| *v == "application/json")
             } else {
                 !req.has_header("content-type")
             };
@@ -82,30 +93,59 @@ fn six_sync_seed_calls() {
     let mut server = mockito::Server::new();
     let patch = signed_mock(&mut server, "PATCH", &patch_answer(), 4).create();
     let get = signed_mock(&mut server, "GET", &get_answer(), 4).create();
-    let stray: Vec<Mock> = catch_all(&mut server).into_iter().map(Mock::create).collect();
+    let stray: Vec<Mock> = catch_all(&mut server)
+        .into_iter()
+        .map(Mock::create)
+        .collect();
     let client: Client = client(&server.url());
 
     // $instance->v3->discountCard->orders->_out_order_no_->patch([...])
-    let response = client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_").patch(seed_patch_options()).unwrap();
+    let response = client
+        .seg("v3")
+        .seg("discountCard")
+        .seg("orders")
+        .seg("_out_order_no_")
+        .patch(seed_patch_options())
+        .unwrap();
     assert_patch(response.json().unwrap());
-    let response = chain!(client->v3->discountCard->orders->_out_order_no_).patch(seed_patch_options()).unwrap();
+    let response = chain!(client->v3->discountCard->orders->_out_order_no_)
+        .patch(seed_patch_options())
+        .unwrap();
     assert_patch(response.json().unwrap());
     // $instance->chain('v3/discount-card/orders/{out_order_no}')->patch([...])
-    let response = client.chain("v3/discount-card/orders/{out_order_no}").patch(seed_patch_options()).unwrap();
+    let response = client
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .patch(seed_patch_options())
+        .unwrap();
     assert_patch(response.json().unwrap());
     // $instance['v3/discount-card/orders/{out_order_no}']->patch([...])
-    let response = client["v3/discount-card/orders/{out_order_no}"].patch(seed_patch_options()).unwrap();
+    let response = client["v3/discount-card/orders/{out_order_no}"]
+        .patch(seed_patch_options())
+        .unwrap();
     assert_patch(response.json().unwrap());
     assert_eq!(response.request_id(), Some("08F78BB5AF0610D302A0CD9A0B"));
     assert!(response.is_verified());
 
-    let response = client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_").get(seed_get_options()).unwrap();
+    let response = client
+        .seg("v3")
+        .seg("discountCard")
+        .seg("orders")
+        .seg("_out_order_no_")
+        .get(seed_get_options())
+        .unwrap();
     assert_get(response.json().unwrap());
-    let response = chain!(client.v3.discountCard.orders._out_order_no_).get(seed_get_options()).unwrap();
+    let response = chain!(client.v3.discountCard.orders._out_order_no_)
+        .get(seed_get_options())
+        .unwrap();
     assert_get(response.json().unwrap());
-    let response = client.chain("v3/discount-card/orders/{out_order_no}").get(seed_get_options()).unwrap();
+    let response = client
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options())
+        .unwrap();
     assert_get(response.json().unwrap());
-    let response = client["v3/discount-card/orders/{out_order_no}"].get(seed_get_options()).unwrap();
+    let response = client["v3/discount-card/orders/{out_order_no}"]
+        .get(seed_get_options())
+        .unwrap();
     assert_get(response.json().unwrap());
 
     patch.assert();
@@ -116,8 +156,12 @@ fn six_sync_seed_calls() {
 #[tokio::test]
 async fn six_async_seed_calls() {
     let mut server = mockito::Server::new_async().await;
-    let patch = signed_mock(&mut server, "PATCH", &patch_answer(), 4).create_async().await;
-    let get = signed_mock(&mut server, "GET", &get_answer(), 4).create_async().await;
+    let patch = signed_mock(&mut server, "PATCH", &patch_answer(), 4)
+        .create_async()
+        .await;
+    let get = signed_mock(&mut server, "GET", &get_answer(), 4)
+        .create_async()
+        .await;
     let mut stray = Vec::new();
     for m in catch_all(&mut server) {
         stray.push(m.create_async().await);
@@ -125,21 +169,53 @@ async fn six_async_seed_calls() {
     let client = client(&server.url());
 
     // ->patchAsync([...])->then(fn)->wait()
-    let response = client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_").patch_async(seed_patch_options()).await.unwrap();
+    let response = client
+        .seg("v3")
+        .seg("discountCard")
+        .seg("orders")
+        .seg("_out_order_no_")
+        .patch_async(seed_patch_options())
+        .await
+        .unwrap();
     assert_patch(response.json().unwrap());
-    let response = chain!(client->v3->discountCard->orders->_out_order_no_->patchAsync(seed_patch_options())).await.unwrap();
+    let response =
+        chain!(client->v3->discountCard->orders->_out_order_no_->patchAsync(seed_patch_options()))
+            .await
+            .unwrap();
     assert_patch(response.json().unwrap());
-    let response = client.chain("v3/discount-card/orders/{out_order_no}").patch_async(seed_patch_options()).await.unwrap();
+    let response = client
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .patch_async(seed_patch_options())
+        .await
+        .unwrap();
     assert_patch(response.json().unwrap());
-    let response = client["v3/discount-card/orders/{out_order_no}"].patch_async(seed_patch_options()).await.unwrap();
+    let response = client["v3/discount-card/orders/{out_order_no}"]
+        .patch_async(seed_patch_options())
+        .await
+        .unwrap();
     assert_patch(response.json().unwrap());
 
     // Futures own what they need: spawn them and join, like PHP promises.
     let calls = vec![
-        tokio::spawn(client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_").get_async(seed_get_options())),
-        tokio::spawn(chain!(client->v3->discountCard->orders->_out_order_no_).get_async(seed_get_options())),
-        tokio::spawn(client.chain("v3/discount-card/orders/{out_order_no}").get_async(seed_get_options())),
-        tokio::spawn(client["v3/discount-card/orders/{out_order_no}"].get_async(seed_get_options())),
+        tokio::spawn(
+            client
+                .seg("v3")
+                .seg("discountCard")
+                .seg("orders")
+                .seg("_out_order_no_")
+                .get_async(seed_get_options()),
+        ),
+        tokio::spawn(
+            chain!(client->v3->discountCard->orders->_out_order_no_).get_async(seed_get_options()),
+        ),
+        tokio::spawn(
+            client
+                .chain("v3/discount-card/orders/{out_order_no}")
+                .get_async(seed_get_options()),
+        ),
+        tokio::spawn(
+            client["v3/discount-card/orders/{out_order_no}"].get_async(seed_get_options()),
+        ),
     ];
     for call in futures::future::join_all(calls).await {
         assert_get(call.unwrap().unwrap().json().unwrap());

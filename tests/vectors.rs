@@ -16,12 +16,15 @@ fn vectors() -> Value {
 }
 
 fn str_of<'a>(case: &'a Value, key: &str) -> &'a str {
-    case[key].as_str().unwrap_or_else(|| panic!("{key} in {case}"))
+    case[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} in {case}"))
 }
 
 /// The options a caller would pass for a request case.
 fn options_for(case: &Value) -> Value {
-    let mut options: Map<String, Value> = case["path_params"].as_object().cloned().unwrap_or_default();
+    let mut options: Map<String, Value> =
+        case["path_params"].as_object().cloned().unwrap_or_default();
     if let Some(pairs) = case["query"].as_array() {
         let mut query = Map::new();
         for pair in pairs {
@@ -71,21 +74,43 @@ fn every_request_case_is_reproduced_byte_for_byte() {
 
         let req = seen.lock().unwrap().take().unwrap();
         let target = req.uri().path_and_query().unwrap().as_str();
-        assert_eq!(target, str_of(case, "request_target"), "{name}: request target");
-        assert_eq!(req.body().as_ref(), str_of(case, "body").as_bytes(), "{name}: body");
+        assert_eq!(
+            target,
+            str_of(case, "request_target"),
+            "{name}: request target"
+        );
+        assert_eq!(
+            req.body().as_ref(),
+            str_of(case, "body").as_bytes(),
+            "{name}: body"
+        );
 
         let auth = req.headers()["authorization"].to_str().unwrap();
         let mut got = authorization_fields(auth);
         // The order this crate sends, as PHP and Node do.
         let order: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(order, ["mchid", "serial_no", "timestamp", "nonce_str", "signature"], "{name}");
+        assert_eq!(
+            order,
+            ["mchid", "serial_no", "timestamp", "nonce_str", "signature"],
+            "{name}"
+        );
         let mut want = authorization_fields(str_of(case, "authorization"));
         got.sort();
         want.sort();
         assert_eq!(got, want, "{name}: Authorization fields");
 
-        let sts = signer::string_to_sign(method, target, str_of(case, "timestamp"), str_of(case, "nonce_str"), req.body());
-        assert_eq!(String::from_utf8(sts).unwrap(), str_of(case, "string_to_sign"), "{name}: string to sign");
+        let sts = signer::string_to_sign(
+            method,
+            target,
+            str_of(case, "timestamp"),
+            str_of(case, "nonce_str"),
+            req.body(),
+        );
+        assert_eq!(
+            String::from_utf8(sts).unwrap(),
+            str_of(case, "string_to_sign"),
+            "{name}: string to sign"
+        );
     }
 }
 
@@ -103,7 +128,11 @@ fn signer_alone_reproduces_each_signature() {
                 str_of(case, "nonce_str"),
             )
             .unwrap();
-        let sig = authorization_fields(&header).into_iter().find(|(k, _)| k == "signature").unwrap().1;
+        let sig = authorization_fields(&header)
+            .into_iter()
+            .find(|(k, _)| k == "signature")
+            .unwrap()
+            .1;
         assert_eq!(sig, str_of(case, "signature"), "{}", str_of(case, "name"));
     }
 }
@@ -135,7 +164,11 @@ fn every_response_case_is_accepted_or_rejected_as_it_says() {
     let verifier = platform_verifier();
     for case in v["response_cases"].as_array().unwrap() {
         let name = str_of(case, "name");
-        let ts: i64 = case["headers"]["Wechatpay-Timestamp"].as_str().unwrap().parse().unwrap();
+        let ts: i64 = case["headers"]["Wechatpay-Timestamp"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let body = str_of(case, "body");
         let outcome = verifier.verify(&response_headers(case), body.as_bytes(), ts);
         match str_of(case, "expected") {
@@ -148,7 +181,11 @@ fn every_response_case_is_accepted_or_rejected_as_it_says() {
             headers["wechatpay-nonce"].to_str().unwrap(),
             body.as_bytes(),
         );
-        assert_eq!(String::from_utf8(stv).unwrap(), str_of(case, "string_to_verify"), "{name}");
+        assert_eq!(
+            String::from_utf8(stv).unwrap(),
+            str_of(case, "string_to_verify"),
+            "{name}"
+        );
     }
 }
 
@@ -159,25 +196,37 @@ fn response_cases_through_the_client() {
     let v = vectors();
     for case in v["response_cases"].as_array().unwrap() {
         let name = str_of(case, "name").to_owned();
-        let ts: i64 = case["headers"]["Wechatpay-Timestamp"].as_str().unwrap().parse().unwrap();
+        let ts: i64 = case["headers"]["Wechatpay-Timestamp"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers = response_headers(case);
         let body = Bytes::from(str_of(case, "body").to_owned());
         let client = builder("https://api.mch.weixin.qq.com/")
             .clock(move || ts)
             .sync_http_client(move |_req: http::Request<Bytes>| {
-                let mut res = http::Response::builder().status(200).body(body.clone()).unwrap();
+                let mut res = http::Response::builder()
+                    .status(200)
+                    .body(body.clone())
+                    .unwrap();
                 *res.headers_mut() = headers.clone();
                 Ok::<_, Error>(res)
             })
             .build()
             .unwrap();
-        let outcome = client.chain("v3/discount-card/orders/{out_order_no}").get(seed_get_options());
+        let outcome = client
+            .chain("v3/discount-card/orders/{out_order_no}")
+            .get(seed_get_options());
         match str_of(case, "expected") {
             "accept" => {
                 let order: Value = outcome.unwrap().json().unwrap();
                 assert_eq!(order["total_amount"], 100, "{name}");
             }
-            _ => assert!(matches!(outcome, Err(Error::Verification { .. })), "{name}: {outcome:?}"),
+            _ => assert!(
+                matches!(outcome, Err(Error::Verification { .. })),
+                "{name}: {outcome:?}"
+            ),
         }
     }
 }

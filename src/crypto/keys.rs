@@ -186,7 +186,11 @@ impl PublicKey {
         Ok(Self::from_rsa(key, Some(serial), Some(not_after)))
     }
 
-    fn from_rsa(key: rsa::PublicKey, serial: Option<String>, not_after: Option<SystemTime>) -> Self {
+    fn from_rsa(
+        key: rsa::PublicKey,
+        serial: Option<String>,
+        not_after: Option<SystemTime>,
+    ) -> Self {
         PublicKey {
             inner: Arc::new(VerifyingKey::new(key)),
             serial,
@@ -237,8 +241,12 @@ fn unix_seconds(t: SystemTime) -> u64 {
 fn read_key_file(path: &Path, what: &str) -> Result<(String, String), Error> {
     let raw = path.to_string_lossy();
     let plain = raw.strip_prefix("file://").unwrap_or(&raw).to_owned();
-    let text = std::fs::read_to_string(&plain)
-        .map_err(|e| Error::key(format!("{what} file `{plain}`"), format!("cannot read it ({e})")))?;
+    let text = std::fs::read_to_string(&plain).map_err(|e| {
+        Error::key(
+            format!("{what} file `{plain}`"),
+            format!("cannot read it ({e})"),
+        )
+    })?;
     Ok((plain, text))
 }
 
@@ -271,7 +279,9 @@ mod tests {
         let err = PrivateKey::from_pem(&broken).unwrap_err().to_string();
         assert!(err.contains("invalid PKCS#8"), "{err}");
         assert!(!err.contains("AAAA"), "{err}");
-        let err = PrivateKey::from_file("file:///nonexistent/key.pem").unwrap_err().to_string();
+        let err = PrivateKey::from_file("file:///nonexistent/key.pem")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`/nonexistent/key.pem`"), "{err}");
     }
 }

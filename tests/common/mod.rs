@@ -49,7 +49,10 @@ pub fn client(base_uri: &str) -> Client {
 }
 
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Headers of an answer signed by the platform key at `timestamp`.
@@ -64,7 +67,10 @@ pub fn signed_headers(body: &str, timestamp: i64) -> Vec<(&'static str, String)>
         ("Wechatpay-Nonce", nonce),
         ("Wechatpay-Serial", PUB_KEY_ID.to_string()),
         ("Wechatpay-Signature", sig),
-        ("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048".to_string()),
+        (
+            "Wechatpay-Signature-Type",
+            "WECHATPAY2-SHA256-RSA2048".to_string(),
+        ),
         ("Request-ID", "08F78BB5AF0610D302A0CD9A0B".to_string()),
         ("Content-Type", "application/json".to_string()),
     ]
@@ -88,7 +94,13 @@ pub fn authorization_fields(header: &str) -> Vec<(String, String)> {
 /// signature over the request as received, with the merchant public key.
 pub fn authorization_is_valid(method: &str, target: &str, body: &[u8], header: &str) -> bool {
     let fields = authorization_fields(header);
-    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
     if get("mchid") != MCHID || get("serial_no") != MERCHANT_SERIAL {
         return false;
     }

@@ -1,0 +1,322 @@
+//! The sandbox's identity: a merchant and a platform key pair, with their ids.
+
+use std::fmt;
+use std::path::Path;
+
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use serde_json::json;
+
+use crate::crypto::{PrivateKey, PublicKey};
+use crate::error::Error;
+
+/// The merchant id of the fixture keys (and of freshly generated ones).
+pub const FIXTURE_MCHID: &str = "1900000001";
+/// The merchant certificate serial of the fixture keys.
+pub const FIXTURE_MERCHANT_SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD00000001";
+/// The platform public key id of the fixture keys.
+pub const FIXTURE_PLATFORM_SERIAL: &str = "PUB_KEY_ID_0112345678902024000000000000";
+
+// Embedded so the default sandbox starts instantly: RSA key generation takes seconds.
+const MERCHANT_PRIVATE: &str = include_str!("../../tests/fixtures/keys/merchant_private.pem");
+const MERCHANT_PUBLIC: &str = include_str!("../../tests/fixtures/keys/merchant_public.pem");
+const PLATFORM_PRIVATE: &str = include_str!("../../tests/fixtures/keys/platform_private.pem");
+const PLATFORM_PUBLIC: &str = include_str!("../../tests/fixtures/keys/platform_public.pem");
+
+/// The file names [`SandboxKeys::load_or_generate`] reads and writes.
+pub const KEY_FILES: [&str; 4] = [
+    "merchant_private.pem",
+    "merchant_public.pem",
+    "platform_private.pem",
+    "platform_public.pem",
+];
+/// The file holding `mchid`, `merchant_serial`, `platform_serial` and `base_uri`.
+pub const INFO_FILE: &str = "sandbox.json";
+
+/// The keys and ids a sandbox plays WeChat Pay with: the merchant's key pair (the
+/// sandbox checks requests with its public half) and the platform's (the sandbox
+/// signs answers with its private half).
+///
+/// `Debug` redacts the private keys.
+#[derive(Clone)]
+pub struct SandboxKeys {
+    mchid: String,
+    merchant_serial: String,
+    platform_serial: String,
+    pems: [String; 4],
+    merchant_private: PrivateKey,
+    merchant_public: PublicKey,
+    platform_private: PrivateKey,
+    platform_public: PublicKey,
+}
+
+impl SandboxKeys {
+    /// The crate's test keys (`tests/fixtures/keys`), embedded in the binary:
+    /// mchid `1900000001`, merchant serial `3775B6A4…00000001`, platform key id
+    /// `PUB_KEY_ID_0112345678902024000000000000`.
+    pub fn fixture() -> Result<SandboxKeys, Error> {
+        Self::from_pems(
+            FIXTURE_MCHID,
+            FIXTURE_MERCHANT_SERIAL,
+            FIXTURE_PLATFORM_SERIAL,
+            [MERCHANT_PRIVATE, MERCHANT_PUBLIC, PLATFORM_PRIVATE, PLATFORM_PUBLIC].map(str::to_owned),
+        )
+    }
+
+    /// Two fresh RSA-2048 key pairs with a random merchant serial and platform key
+    /// id (takes a moment: prime generation).
+    pub fn generate() -> Result<SandboxKeys, Error> {
+        let (merchant_private, merchant_public) = generate_pair("merchant")?;
+        let (platform_private, platform_public) = generate_pair("platform")?;
+        let merchant_serial = random_chars(b"0123456789ABCDEF", 40)?;
+        let platform_serial = format!("PUB_KEY_ID_01{}", random_chars(b"0123456789", 26)?);
+        Self::from_pems(
+            FIXTURE_MCHID,
+            &merchant_serial,
+            &platform_serial,
+            [merchant_private, merchant_public, platform_private, platform_public],
+        )
+    }
+
+    /// Loads the four PEM files of [`KEY_FILES`] (and the ids from `sandbox.json`)
+    /// from `dir` when they are there; otherwise generates keys and writes them.
+    /// Half a set of key files is an error (nothing is overwritten).
+    pub fn load_or_generate(dir: impl AsRef<Path>) -> Result<SandboxKeys, Error> {
+        let dir = dir.as_ref();
+        let present: Vec<bool> = KEY_FILES.iter().map(|f| dir.join(f).is_file()).collect();
+        if present.iter().all(|p| *p) {
+            return Self::load(dir);
+        }
+        if present.iter().any(|p| *p) {
+            let missing: Vec<&str> = KEY_FILES
+                .iter()
+                .zip(&present)
+                .filter(|(_, p)| !**p)
+                .map(|(f, _)| *f)
+                .collect();
+            return Err(Error::Config(format!(
+                "sandbox keys directory `{}` holds some key files but not {}; add them or use an empty directory",
+                dir.display(),
+                missing.join(", ")
+            )));
+        }
+        let keys = Self::generate()?;
+        keys.write_keys(dir)?;
+        Ok(keys)
+    }
+
+    fn load(dir: &Path) -> Result<SandboxKeys, Error> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| {
+                Error::Config(format!("cannot read `{}` ({e})", dir.join(name).display()))
+            })
+        };
+        let (mut mchid, mut merchant_serial, mut platform_serial) = (
+            FIXTURE_MCHID.to_owned(),
+            FIXTURE_MERCHANT_SERIAL.to_owned(),
+            FIXTURE_PLATFORM_SERIAL.to_owned(),
+        );
+        if dir.join(INFO_FILE).is_file() {
+            let text = read(INFO_FILE)?;
+            let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Error::Config(format!("`{}` is not JSON ({e})", dir.join(INFO_FILE).display()))
+            })?;
+            let field = |name: &str, into: &mut String| {
+                if let Some(v) = info.get(name).and_then(|v| v.as_str()) {
+                    *into = v.to_owned();
+                }
+            };
+            field("mchid", &mut mchid);
+            field("merchant_serial", &mut merchant_serial);
+            field("platform_serial", &mut platform_serial);
+        }
+        let pems = [
+            read(KEY_FILES[0])?,
+            read(KEY_FILES[1])?,
+            read(KEY_FILES[2])?,
+            read(KEY_FILES[3])?,
+        ];
+        Self::from_pems(&mchid, &merchant_serial, &platform_serial, pems)
+    }
+
+    fn from_pems(
+        mchid: &str,
+        merchant_serial: &str,
+        platform_serial: &str,
+        pems: [String; 4],
+    ) -> Result<SandboxKeys, Error> {
+        let named = |e: Error, file: &str| match e {
+            Error::Key { message, .. } => Error::Key {
+                what: format!("sandbox {file}"),
+                message,
+            },
+            other => other,
+        };
+        Ok(SandboxKeys {
+            mchid: mchid.to_owned(),
+            merchant_serial: merchant_serial.to_owned(),
+            platform_serial: platform_serial.to_owned(),
+            merchant_private: PrivateKey::from_pem(&pems[0]).map_err(|e| named(e, KEY_FILES[0]))?,
+            merchant_public: PublicKey::from_pem(&pems[1]).map_err(|e| named(e, KEY_FILES[1]))?,
+            platform_private: PrivateKey::from_pem(&pems[2]).map_err(|e| named(e, KEY_FILES[2]))?,
+            platform_public: PublicKey::from_pem(&pems[3]).map_err(|e| named(e, KEY_FILES[3]))?,
+            pems,
+        })
+    }
+
+    /// Writes the four PEM files (private keys readable by the owner only).
+    fn write_keys(&self, dir: &Path) -> Result<(), Error> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Config(format!("cannot create `{}` ({e})", dir.display())))?;
+        for (i, (name, pem)) in KEY_FILES.iter().zip(&self.pems).enumerate() {
+            write_file(&dir.join(name), pem, i % 2 == 0)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `sandbox.json` (`mchid`, `merchant_serial`, `platform_serial`,
+    /// `base_uri`) into `dir`, so any SDK can be pointed at the sandbox.
+    pub(crate) fn write_info(&self, dir: &Path, base_uri: &str) -> Result<(), Error> {
+        let info = json!({
+            "mchid": self.mchid,
+            "merchant_serial": self.merchant_serial,
+            "platform_serial": self.platform_serial,
+            "base_uri": base_uri,
+        });
+        let text = serde_json::to_string_pretty(&info)
+            .map_err(|e| Error::Config(format!("cannot encode {INFO_FILE} ({e})")))?;
+        write_file(&dir.join(INFO_FILE), &(text + "\n"), false)
+    }
+
+    /// The merchant id (`mchid`).
+    pub fn mchid(&self) -> &str {
+        &self.mchid
+    }
+
+    /// The merchant certificate serial the sandbox expects in `serial_no`.
+    pub fn merchant_serial(&self) -> &str {
+        &self.merchant_serial
+    }
+
+    /// The platform public key id (`PUB_KEY_ID_…`) the sandbox signs answers under.
+    pub fn platform_serial(&self) -> &str {
+        &self.platform_serial
+    }
+
+    /// The merchant private key (clients sign requests with it).
+    pub fn merchant_private_key(&self) -> &PrivateKey {
+        &self.merchant_private
+    }
+
+    /// The merchant public key (the sandbox checks requests with it).
+    pub fn merchant_public_key(&self) -> &PublicKey {
+        &self.merchant_public
+    }
+
+    /// The platform private key (the sandbox signs answers with it).
+    pub fn platform_private_key(&self) -> &PrivateKey {
+        &self.platform_private
+    }
+
+    /// The platform public key (clients check answers with it).
+    pub fn platform_public_key(&self) -> &PublicKey {
+        &self.platform_public
+    }
+
+    /// The merchant private key as PKCS#8 PEM.
+    pub fn merchant_private_pem(&self) -> &str {
+        &self.pems[0]
+    }
+
+    /// The merchant public key as SPKI PEM.
+    pub fn merchant_public_pem(&self) -> &str {
+        &self.pems[1]
+    }
+
+    /// The platform private key as PKCS#8 PEM.
+    pub fn platform_private_pem(&self) -> &str {
+        &self.pems[2]
+    }
+
+    /// The platform public key as SPKI PEM.
+    pub fn platform_public_pem(&self) -> &str {
+        &self.pems[3]
+    }
+}
+
+impl fmt::Debug for SandboxKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxKeys")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("platform_serial", &self.platform_serial)
+            .field("private_keys", &"redacted")
+            .finish()
+    }
+}
+
+fn generate_pair(which: &str) -> Result<(String, String), Error> {
+    let failed = |e: &dyn fmt::Display| Error::Config(format!("cannot generate the sandbox {which} key ({e})"));
+    let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| failed(&e))?;
+    let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?;
+    let public = rsa::PublicKey::from(&key)
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| failed(&e))?;
+    Ok((private.to_string(), public))
+}
+
+/// `len` characters drawn uniformly from `alphabet` (at most 256 characters long).
+fn random_chars(alphabet: &[u8], len: usize) -> Result<String, Error> {
+    let n = alphabet.len();
+    // Bytes at or above the largest multiple of `n` would bias the low characters.
+    let limit = 256 - 256 % n;
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        getrandom::fill(&mut buf).map_err(|e| Error::Config(format!("no OS randomness ({e})")))?;
+        for &b in &buf {
+            if (b as usize) < limit && out.len() < len {
+                out.push(alphabet[b as usize % n] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn write_file(path: &Path, text: &str, private: bool) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::Config(format!("cannot write `{}` ({e})", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_keys_pair_up() {
+        let keys = SandboxKeys::fixture().unwrap();
+        let sig = keys.merchant_private_key().sign_base64(b"m").unwrap();
+        assert!(keys.merchant_public_key().verify_base64(b"m", &sig));
+        let sig = keys.platform_private_key().sign_base64(b"p").unwrap();
+        assert!(keys.platform_public_key().verify_base64(b"p", &sig));
+        assert!(!format!("{keys:?}").contains("BEGIN"));
+    }
+
+    #[test]
+    fn random_chars_use_the_alphabet() {
+        let s = random_chars(b"0123456789", 26).unwrap();
+        assert_eq!(s.len(), 26);
+        assert!(s.bytes().all(|b| b.is_ascii_digit()));
+    }
+}
