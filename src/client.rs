@@ -290,6 +290,7 @@ pub struct ClientBuilder {
     platform_keys: Vec<Result<(String, PublicKey), Error>>,
     base_uri: Option<String>,
     timeouts: Timeouts,
+    max_body: Option<usize>,
     user_agent: Option<String>,
     sync_transport: Option<Arc<dyn SyncHttpClient>>,
     async_transport: Option<Arc<dyn AsyncHttpClient>>,
@@ -360,6 +361,13 @@ impl ClientBuilder {
     /// A default deadline for connecting (the `connect_timeout` option overrides it).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest answer body the default transport holds in memory (default
+    /// 4 MiB); a larger answer is an error, detected without reading it whole.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
         self
     }
 
@@ -454,7 +462,10 @@ impl ClientBuilder {
         })?;
         default_headers.insert(USER_AGENT, agent);
 
-        let reqwest = Arc::new(ReqwestTransport::new(self.timeouts));
+        let reqwest = Arc::new(ReqwestTransport::new(
+            self.timeouts,
+            self.max_body.unwrap_or(ReqwestTransport::DEFAULT_MAX_BODY),
+        ));
         let sync_transport = self.sync_transport.unwrap_or_else(|| reqwest.clone());
         let async_transport = self.async_transport.unwrap_or(reqwest);
         let signer = Signer::new(mchid, serial, key);

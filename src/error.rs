@@ -113,6 +113,8 @@ pub enum TransportKind {
     /// The URL would be rewritten by the HTTP stack, so what is signed would differ
     /// from what is sent.
     Url,
+    /// The answer body is larger than the configured maximum.
+    BodyTooLarge,
     /// Any other I/O or protocol failure.
     Other,
 }
@@ -123,6 +125,7 @@ impl fmt::Display for TransportKind {
             TransportKind::Connect => "connect",
             TransportKind::Timeout => "timeout",
             TransportKind::Url => "url",
+            TransportKind::BodyTooLarge => "body too large",
             TransportKind::Other => "other",
         })
     }

@@ -59,15 +59,21 @@ where
 #[derive(Debug)]
 pub struct ReqwestTransport {
     defaults: Timeouts,
+    max_body: usize,
     async_pools: Mutex<HashMap<Option<Duration>, reqwest::Client>>,
     blocking_pools: Mutex<HashMap<Option<Duration>, reqwest::blocking::Client>>,
 }
 
 impl ReqwestTransport {
-    /// A transport whose pools use these default timeouts.
-    pub fn new(defaults: Timeouts) -> Self {
+    /// The default largest answer body held in memory: 4 MiB.
+    pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
+
+    /// A transport whose pools use these default timeouts and which refuses answer
+    /// bodies over `max_body` bytes (without reading them whole).
+    pub fn new(defaults: Timeouts, max_body: usize) -> Self {
         ReqwestTransport {
             defaults,
+            max_body,
             async_pools: Mutex::new(HashMap::new()),
             blocking_pools: Mutex::new(HashMap::new()),
         }
@@ -139,14 +145,26 @@ impl SyncHttpClient for ReqwestTransport {
         check_url(req.url(), &target)?;
         *req.timeout_mut() = timeout;
         let res = pool.execute(req).map_err(classify)?;
+        check_length(res.content_length(), self.max_body)?;
         let mut out = Response::builder()
             .status(res.status())
             .version(res.version());
         if let Some(h) = out.headers_mut() {
             *h = res.headers().clone();
         }
-        let body = res.bytes().map_err(classify)?;
-        out.body(body)
+        let mut body = Vec::new();
+        // One byte over the limit is enough to know the answer is too large.
+        let mut limited = std::io::Read::take(res, self.max_body as u64 + 1);
+        std::io::Read::read_to_end(&mut limited, &mut body).map_err(|e| {
+            let kind = if e.kind() == std::io::ErrorKind::TimedOut {
+                TransportKind::Timeout
+            } else {
+                TransportKind::Other
+            };
+            transport_error(e, kind)
+        })?;
+        check_length(Some(body.len() as u64), self.max_body)?;
+        out.body(Bytes::from(body))
             .map_err(|e| transport_error(e, TransportKind::Other))
     }
 }
@@ -155,6 +173,7 @@ impl AsyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, Error>> {
         let (timeout, connect) = self.timeouts(&request);
         let target = target_of(&request);
+        let max_body = self.max_body;
         let prepared = self.async_pool(connect).and_then(|pool| {
             let mut req = reqwest::Request::try_from(request)
                 .map_err(|e| transport_error(e, TransportKind::Url))?;
@@ -164,17 +183,32 @@ impl AsyncHttpClient for ReqwestTransport {
         });
         Box::pin(async move {
             let (pool, req) = prepared?;
-            let res = pool.execute(req).await.map_err(classify)?;
+            let mut res = pool.execute(req).await.map_err(classify)?;
+            check_length(res.content_length(), max_body)?;
             let mut out = Response::builder()
                 .status(res.status())
                 .version(res.version());
             if let Some(h) = out.headers_mut() {
                 *h = res.headers().clone();
             }
-            let body = res.bytes().await.map_err(classify)?;
-            out.body(body)
+            let mut body = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(classify)? {
+                body.extend_from_slice(&chunk);
+                check_length(Some(body.len() as u64), max_body)?;
+            }
+            out.body(Bytes::from(body))
                 .map_err(|e| transport_error(e, TransportKind::Other))
         })
+    }
+}
+
+fn check_length(length: Option<u64>, max: usize) -> Result<(), Error> {
+    match length {
+        Some(n) if n > max as u64 => Err(transport_error(
+            format!("the answer body exceeds the {max}-byte limit; raise it with ClientBuilder::max_body_size"),
+            TransportKind::BodyTooLarge,
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -276,3 +276,79 @@ fn index_chains_are_interned_and_clones_outlive_the_client() {
     chain.get(json!({"id": 1})).unwrap();
     mock.assert();
 }
+
+#[test]
+fn client_and_chain_are_send_sync_and_keys_load_from_php_file_urls() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<wechatpay_chain::Client>();
+    assert_send_sync::<wechatpay_chain::Chain>();
+
+    let path = format!(
+        "file://{}/tests/fixtures/keys/merchant_private.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let key = wechatpay_chain::PrivateKey::from_file(&path).unwrap();
+    let sig = key.sign_base64(b"x").unwrap();
+    assert!(merchant_public().verify_base64(b"x", &sig));
+    let cert = format!(
+        "{}/tests/fixtures/keys/platform_cert.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let cert = wechatpay_chain::PublicKey::from_file(cert).unwrap();
+    assert_eq!(cert.serial(), Some(PLATFORM_CERT_SERIAL));
+}
+
+#[test]
+fn an_answer_over_the_body_limit_is_refused_sync_and_async() {
+    let mut server = mockito::Server::new();
+    let big = "x".repeat(64 * 1024);
+    let declared = server
+        .mock("GET", "/v3/big")
+        .with_body(&big)
+        .expect(2)
+        .create();
+    // Chunked: no Content-Length, so the limit is enforced while reading.
+    let chunked = server
+        .mock("GET", "/v3/chunked")
+        .with_chunked_body(move |w| {
+            for _ in 0..64 {
+                w.write_all(&[b'y'; 1024])?;
+            }
+            Ok(())
+        })
+        .expect(2)
+        .create();
+    let client = builder(&server.url())
+        .max_body_size(16 * 1024)
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for path in ["v3/big", "v3/chunked"] {
+        let err = client.chain(path).get(Value::Null).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Transport {
+                    kind: TransportKind::BodyTooLarge,
+                    ..
+                }
+            ),
+            "{path}: {err:?}"
+        );
+        let err = rt
+            .block_on(client.chain(path).get_async(Value::Null))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Transport {
+                    kind: TransportKind::BodyTooLarge,
+                    ..
+                }
+            ),
+            "{path}: {err:?}"
+        );
+    }
+    declared.assert();
+    chunked.assert();
+}
