@@ -197,6 +197,14 @@ impl Error {
         self.raw_response().map(|r| r.status)
     }
 
+    /// The class of a transport failure (connect, timeout, …), for retry decisions.
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        match self {
+            Error::Transport { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
     /// The raw answer behind an API or verification error (PHP's `getResponse()`).
     pub fn raw_response(&self) -> Option<&RawResponse> {
         match self {

@@ -163,28 +163,18 @@ fn a_refused_connection_is_a_connect_error_sync_and_async() {
         .chain("v3/certificates")
         .get(Value::Null)
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Connect,
-                ..
-            }
-        ),
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportKind::Connect),
         "{err:?}"
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let err = rt
         .block_on(client.chain("v3/certificates").get_async(Value::Null))
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Connect,
-                ..
-            }
-        ),
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportKind::Connect),
         "{err:?}"
     );
 }
@@ -211,14 +201,9 @@ fn a_silent_server_is_a_timeout_sync_and_async() {
         .chain("v3/certificates")
         .get(json!({"timeout": 0.3}))
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Timeout,
-                ..
-            }
-        ),
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportKind::Timeout),
         "{err:?}"
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -229,14 +214,9 @@ fn a_silent_server_is_a_timeout_sync_and_async() {
                 .get_async(json!({"timeout": 0.3})),
         )
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Timeout,
-                ..
-            }
-        ),
+    assert_eq!(
+        err.transport_kind(),
+        Some(TransportKind::Timeout),
         "{err:?}"
     );
     assert!(
@@ -325,27 +305,17 @@ fn an_answer_over_the_body_limit_is_refused_sync_and_async() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     for path in ["v3/big", "v3/chunked"] {
         let err = client.chain(path).get(Value::Null).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Transport {
-                    kind: TransportKind::BodyTooLarge,
-                    ..
-                }
-            ),
+        assert_eq!(
+            err.transport_kind(),
+            Some(TransportKind::BodyTooLarge),
             "{path}: {err:?}"
         );
         let err = rt
             .block_on(client.chain(path).get_async(Value::Null))
             .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Transport {
-                    kind: TransportKind::BodyTooLarge,
-                    ..
-                }
-            ),
+        assert_eq!(
+            err.transport_kind(),
+            Some(TransportKind::BodyTooLarge),
             "{path}: {err:?}"
         );
     }
