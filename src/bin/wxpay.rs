@@ -1,1 +1,262 @@
-fn main(){}
+//! `wxpay`: WeChat Pay APIv3 from the command line.
+//!
+//! ```text
+//! wxpay sandbox [--port PORT] [--keys DIR]
+//! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
+//!               [--query k=v]… [--header 'Name: value']… [--sandbox]
+//! ```
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+use wechatpay_chain::sandbox::Sandbox;
+use wechatpay_chain::{Client, Error, PrivateKey, PublicKey};
+
+#[derive(Parser)]
+#[command(
+    name = "wxpay",
+    version,
+    about = "Sign and send any WeChat Pay APIv3 call, or run a local WeChat Pay sandbox"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a local WeChat Pay on loopback; prints its base URI on the first line and
+    /// serves until stopped (Ctrl-C).
+    Sandbox {
+        /// The port to listen on (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Loads the keys from DIR (merchant_private.pem, merchant_public.pem,
+        /// platform_private.pem, platform_public.pem, sandbox.json), or generates and
+        /// writes them there. Without it: the crate's test keys.
+        #[arg(long, value_name = "DIR")]
+        keys: Option<PathBuf>,
+        /// Does not log requests on stderr.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Signs and sends one call; prints the verified JSON answer.
+    Request(Box<Request>),
+}
+
+#[derive(Args)]
+struct Request {
+    /// The HTTP method (GET, POST, PUT, PATCH, DELETE).
+    method: String,
+    /// The path template, e.g. 'v3/discount-card/orders/{out_order_no}'.
+    template: String,
+    /// A placeholder value (kept as a string).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// The JSON body, inline or from a file with @path.
+    #[arg(long, value_name = "JSON|@FILE")]
+    json: Option<String>,
+    /// A query parameter.
+    #[arg(long = "query", value_name = "K=V")]
+    query: Vec<String>,
+    /// An extra header.
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    header: Vec<String>,
+    /// Starts an embedded sandbox for this call (ignores the merchant configuration).
+    #[arg(long)]
+    sandbox: bool,
+    /// The merchant id.
+    #[arg(long, env = "WECHATPAY_MCHID")]
+    mchid: Option<String>,
+    /// The merchant API certificate serial.
+    #[arg(long, env = "WECHATPAY_SERIAL")]
+    serial: Option<String>,
+    /// The merchant private key (PEM file).
+    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", value_name = "PATH")]
+    private_key: Option<PathBuf>,
+    /// The platform public key or certificate (PEM file).
+    #[arg(long, env = "WECHATPAY_PLATFORM_KEY", value_name = "PATH")]
+    platform_key: Option<PathBuf>,
+    /// The platform certificate serial or public key id (PUB_KEY_ID_…).
+    #[arg(long, env = "WECHATPAY_PLATFORM_SERIAL")]
+    platform_serial: Option<String>,
+    /// The base URI (default: the production host, api.mch.weixin.qq.com).
+    #[arg(long, env = "WECHATPAY_BASE_URI")]
+    base_uri: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let outcome = match Cli::parse().command {
+        Command::Sandbox { port, keys, quiet } => sandbox(port, keys, quiet),
+        Command::Request(request) => send(*request),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sandbox(port: u16, keys: Option<PathBuf>, quiet: bool) -> Result<(), Error> {
+    let mut builder = Sandbox::builder().port(port).log_requests(!quiet);
+    if let Some(dir) = &keys {
+        builder = builder.keys_dir(dir);
+    }
+    let sandbox = builder.start()?;
+    // The first line is the base URI alone, so scripts can read it.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", sandbox.url()).and_then(|()| out.flush());
+    drop(out);
+    eprintln!(
+        "wxpay sandbox: mchid {}, merchant serial {}, platform key id {}, keys {}",
+        sandbox.mchid(),
+        sandbox.merchant_serial(),
+        sandbox.platform_serial(),
+        keys.map_or("built in (tests/fixtures/keys)".to_owned(), |d| d
+            .display()
+            .to_string()),
+    );
+    // Serve until the process is stopped; the default signal action ends it.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn send(args: Request) -> Result<(), Error> {
+    let options = options(&args)?;
+    let embedded = if args.sandbox {
+        Some(Sandbox::start()?)
+    } else {
+        None
+    };
+    let client = match &embedded {
+        Some(sandbox) => sandbox.client(),
+        None => client(&args)?,
+    };
+    let response = client
+        .chain(&args.template)
+        .request(&args.method, options)?;
+    if response.body().is_empty() {
+        return Ok(());
+    }
+    let text = match response.json::<Value>() {
+        Ok(json) => serde_json::to_string_pretty(&json).unwrap_or_else(|_| json.to_string()),
+        Err(_) => response.text().into_owned(),
+    };
+    // A closed stdout (`wxpay request … | head -1`) is not worth a panic.
+    let _ = writeln!(std::io::stdout(), "{text}");
+    Ok(())
+}
+
+/// The option map from `--set`, `--json`, `--query` and `--header`.
+fn options(args: &Request) -> Result<Value, Error> {
+    let mut options = Map::new();
+    for set in &args.set {
+        let (name, value) = split(set, '=', "--set", "name=value")?;
+        // Placeholders accept strings; `--set out_order_no=123` must stay "123".
+        options.insert(name.to_owned(), Value::String(value.to_owned()));
+    }
+    if let Some(json) = &args.json {
+        let text = match json.strip_prefix('@') {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| usage("--json", format!("cannot read `{path}` ({e})")))?,
+            None => json.clone(),
+        };
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| usage("--json", format!("not valid JSON ({e})")))?;
+        options.insert("json".into(), value);
+    }
+    if !args.query.is_empty() {
+        let mut query = Map::new();
+        for pair in &args.query {
+            let (k, v) = split(pair, '=', "--query", "k=v")?;
+            query.insert(k.to_owned(), Value::String(v.to_owned()));
+        }
+        options.insert("query".into(), Value::Object(query));
+    }
+    if !args.header.is_empty() {
+        let mut headers = Map::new();
+        for header in &args.header {
+            let (name, value) = split(header, ':', "--header", "'Name: value'")?;
+            headers.insert(
+                name.trim().to_owned(),
+                Value::String(value.trim().to_owned()),
+            );
+        }
+        options.insert("headers".into(), Value::Object(headers));
+    }
+    Ok(Value::Object(options))
+}
+
+fn split<'a>(text: &'a str, at: char, flag: &str, form: &str) -> Result<(&'a str, &'a str), Error> {
+    match text.split_once(at) {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k, v)),
+        _ => Err(usage(flag, format!("`{text}` is not of the form {form}"))),
+    }
+}
+
+fn usage(flag: &str, message: String) -> Error {
+    Error::Config(format!("{flag}: {message}"))
+}
+
+/// The merchant client from flags or `WECHATPAY_*` variables.
+fn client(args: &Request) -> Result<Client, Error> {
+    let need = |value: &Option<String>, flag: &str, env: &str| {
+        value.clone().ok_or_else(|| {
+            Error::Config(format!(
+                "missing {flag}: pass it or set {env} (or use --sandbox)"
+            ))
+        })
+    };
+    let mchid = need(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
+    let serial = need(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
+    let private_key = args.private_key.as_ref().ok_or_else(|| {
+        Error::Config(
+            "missing --private-key: pass it or set WECHATPAY_PRIVATE_KEY (or use --sandbox)".into(),
+        )
+    })?;
+    let platform_key = args.platform_key.as_ref().ok_or_else(|| {
+        Error::Config(
+            "missing --platform-key: pass it or set WECHATPAY_PLATFORM_KEY (or use --sandbox)"
+                .into(),
+        )
+    })?;
+    let platform = PublicKey::from_file(platform_key)?;
+    let mut builder = Client::builder()
+        .mchid(mchid)
+        .serial(serial)
+        .private_key(PrivateKey::from_file(private_key)?);
+    builder = match &args.platform_serial {
+        Some(id) => builder.platform_key(id, platform),
+        None if platform.serial().is_some() => builder.platform_certificate(platform),
+        None => {
+            return Err(Error::Config(
+                "missing --platform-serial: a bare public key needs its id (PUB_KEY_ID_…); pass it or set WECHATPAY_PLATFORM_SERIAL".into(),
+            ))
+        }
+    };
+    if let Some(base) = &args.base_uri {
+        builder = builder.base_uri(base);
+    }
+    builder.build()
+}
+
+fn report(error: &Error) {
+    eprintln!("wxpay: {error}");
+    if let Error::Api(api) = error {
+        if let Some(code) = &api.code {
+            eprintln!("code: {code}");
+        }
+        if let Some(id) = &api.request_id {
+            eprintln!("Request-ID: {id}");
+        }
+        if let Some(detail) = &api.detail {
+            eprintln!("detail: {detail}");
+        }
+    }
+}

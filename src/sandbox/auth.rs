@@ -17,7 +17,12 @@ pub(crate) const SIGNATURE_TYPE: &str = "Wechatpay-Signature-Type";
 /// Checks a request's Authorization header against the merchant's public key,
 /// over the request target and body exactly as received. The error is the
 /// `message` of a `SIGN_ERROR` answer.
-pub(crate) fn verify_request(keys: &SandboxKeys, parts: &Parts, body: &[u8], now: i64) -> Result<(), String> {
+pub(crate) fn verify_request(
+    keys: &SandboxKeys,
+    parts: &Parts,
+    body: &[u8],
+    now: i64,
+) -> Result<(), String> {
     let header = parts
         .headers
         .get(AUTHORIZATION)
@@ -63,7 +68,12 @@ pub(crate) fn verify_request(keys: &SandboxKeys, parts: &Parts, body: &[u8], now
     }
     let ts: i64 = match timestamp.parse() {
         Ok(ts) if !timestamp.is_empty() && timestamp.bytes().all(|b| b.is_ascii_digit()) => ts,
-        _ => return Err(format!("timestamp `{}` is not a unix timestamp", clip(timestamp))),
+        _ => {
+            return Err(format!(
+                "timestamp `{}` is not a unix timestamp",
+                clip(timestamp)
+            ))
+        }
     };
     if now.abs_diff(ts) > MAX_CLOCK_OFFSET as u64 {
         return Err(format!(
@@ -74,9 +84,16 @@ pub(crate) fn verify_request(keys: &SandboxKeys, parts: &Parts, body: &[u8], now
     if nonce.is_empty() {
         return Err("nonce_str is empty".into());
     }
-    let target = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+    let target = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
     let message = string_to_sign(parts.method.as_str(), target, timestamp, nonce, body);
-    if !keys.merchant_public_key().verify_base64(&message, signature) {
+    if !keys
+        .merchant_public_key()
+        .verify_base64(&message, signature)
+    {
         return Err(format!(
             "the signature does not verify with the merchant key {} over `{} {target}` and the {}-byte body",
             keys.merchant_serial(),
@@ -106,7 +123,10 @@ fn parse_fields(params: &str) -> Result<Vec<(&str, &str)>, String> {
             ));
         };
         if fields.iter().any(|(k, _)| *k == key) {
-            return Err(format!("the Authorization field `{}` is given twice", clip(key)));
+            return Err(format!(
+                "the Authorization field `{}` is given twice",
+                clip(key)
+            ));
         }
         fields.push((key, value));
     }
@@ -169,8 +189,14 @@ mod tests {
     #[test]
     fn accepts_a_signed_request_with_fields_in_any_order() {
         let keys = SandboxKeys::fixture().unwrap();
-        let signer = Signer::new(keys.mchid(), keys.merchant_serial(), keys.merchant_private_key().clone());
-        let auth = signer.authorization("GET", "/v3/x?a=1", b"", "1000", "N0").unwrap();
+        let signer = Signer::new(
+            keys.mchid(),
+            keys.merchant_serial(),
+            keys.merchant_private_key().clone(),
+        );
+        let auth = signer
+            .authorization("GET", "/v3/x?a=1", b"", "1000", "N0")
+            .unwrap();
         assert_eq!(verify_request(&keys, &parts(&auth), b"", 1100), Ok(()));
         let (scheme, rest) = auth.split_once(' ').unwrap();
         let mut fields: Vec<&str> = rest.split(',').collect();
@@ -182,9 +208,17 @@ mod tests {
     #[test]
     fn names_what_failed() {
         let keys = SandboxKeys::fixture().unwrap();
-        let signer = Signer::new(keys.mchid(), keys.merchant_serial(), keys.merchant_private_key().clone());
-        let auth = signer.authorization("GET", "/v3/x?a=1", b"", "1000", "N0").unwrap();
-        let err = |auth: &str, body: &[u8], now| verify_request(&keys, &parts(auth), body, now).unwrap_err();
+        let signer = Signer::new(
+            keys.mchid(),
+            keys.merchant_serial(),
+            keys.merchant_private_key().clone(),
+        );
+        let auth = signer
+            .authorization("GET", "/v3/x?a=1", b"", "1000", "N0")
+            .unwrap();
+        let err = |auth: &str, body: &[u8], now| {
+            verify_request(&keys, &parts(auth), body, now).unwrap_err()
+        };
         assert!(err(&auth, b"", 1400).contains("from the server clock"));
         assert!(err(&auth, b"x", 1000).contains("does not verify"));
         assert!(err(&auth.replace("WECHATPAY2", "WECHATPAY3"), b"", 1000).contains("scheme"));

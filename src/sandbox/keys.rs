@@ -58,7 +58,13 @@ impl SandboxKeys {
             FIXTURE_MCHID,
             FIXTURE_MERCHANT_SERIAL,
             FIXTURE_PLATFORM_SERIAL,
-            [MERCHANT_PRIVATE, MERCHANT_PUBLIC, PLATFORM_PRIVATE, PLATFORM_PUBLIC].map(str::to_owned),
+            [
+                MERCHANT_PRIVATE,
+                MERCHANT_PUBLIC,
+                PLATFORM_PRIVATE,
+                PLATFORM_PUBLIC,
+            ]
+            .map(str::to_owned),
         )
     }
 
@@ -73,7 +79,12 @@ impl SandboxKeys {
             FIXTURE_MCHID,
             &merchant_serial,
             &platform_serial,
-            [merchant_private, merchant_public, platform_private, platform_public],
+            [
+                merchant_private,
+                merchant_public,
+                platform_private,
+                platform_public,
+            ],
         )
     }
 
@@ -118,7 +129,10 @@ impl SandboxKeys {
         if dir.join(INFO_FILE).is_file() {
             let text = read(INFO_FILE)?;
             let info: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                Error::Config(format!("`{}` is not JSON ({e})", dir.join(INFO_FILE).display()))
+                Error::Config(format!(
+                    "`{}` is not JSON ({e})",
+                    dir.join(INFO_FILE).display()
+                ))
             })?;
             let field = |name: &str, into: &mut String| {
                 if let Some(v) = info.get(name).and_then(|v| v.as_str()) {
@@ -255,7 +269,9 @@ impl fmt::Debug for SandboxKeys {
 }
 
 fn generate_pair(which: &str) -> Result<(String, String), Error> {
-    let failed = |e: &dyn fmt::Display| Error::Config(format!("cannot generate the sandbox {which} key ({e})"));
+    let failed = |e: &dyn fmt::Display| {
+        Error::Config(format!("cannot generate the sandbox {which} key ({e})"))
+    };
     let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).map_err(|e| failed(&e))?;
     let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?;
     let public = rsa::PublicKey::from(&key)

@@ -1,4 +1,366 @@
-//! sandbox (being written)
+//! A local WeChat Pay on loopback (feature `sandbox`), in the spirit of Stripe's
+//! stripe-mock: examples, tests and the `wxpay` command line run against it when no
+//! merchant account is at hand.
+//!
+//! The sandbox
+//! - checks every request's `Authorization` as WeChat Pay does (scheme, `mchid`,
+//!   merchant `serial_no`, a timestamp within 300 s, a nonce, and the signature over
+//!   the request target and body bytes received) and answers 401 `SIGN_ERROR`
+//!   otherwise, saying what failed;
+//! - signs every answer, errors included, with the platform key
+//!   (`Wechatpay-Timestamp`, `-Nonce`, `-Serial` = the platform public key id,
+//!   `-Signature`, `-Signature-Type`) and adds a unique `Request-ID`;
+//! - serves the discount-card orders statefully (`PATCH` and `GET
+//!   v3/discount-card/orders/{out_order_no}`), starting with the seed's order
+//!   [`SEED_ORDER`];
+//! - answers routes a test registers with [`Sandbox::route`];
+//! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
+//!   `{"code": …, "message": …}`.
+//!
+//! It runs on its own thread with its own multi-thread tokio runtime, so it serves
+//! blocking and async clients alike, and stops (gracefully) when dropped.
+//!
+//! ```
+//! use serde_json::json;
+//! use wechatpay_chain::sandbox::Sandbox;
+//!
+//! let sandbox = Sandbox::start()?;
+//! let client = sandbox.client();
+//! let order: serde_json::Value = client
+//!     .chain("v3/discount-card/orders/{out_order_no}")
+//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?
+//!     .json()?;
+//! assert_eq!(order["out_order_no"], "233bcbf407e87789b8e471f251774f95");
+//!
+//! // Any other endpoint, simulated by the test itself:
+//! use wechatpay_chain::sandbox::StatusCode;
+//! sandbox.route("POST", "v3/pay/transactions/native", |req| {
+//!     let amount = req.json["amount"]["total"].clone();
+//!     (StatusCode::OK, json!({ "code_url": "weixin://wxpay/bizpayurl?pr=sandbox", "total": amount }))
+//! });
+//! let answer: serde_json::Value = client
+//!     .chain("v3/pay/transactions/native")
+//!     .post(json!({ "json": { "amount": { "total": 100 } } }))?
+//!     .json()?;
+//! assert_eq!(answer["total"], 100);
+//! # Ok::<_, wechatpay_chain::Error>(())
+//! ```
 
-/// Placeholder.
-pub const PLACEHOLDER: u8 = 0;
+mod auth;
+mod keys;
+mod orders;
+mod routes;
+mod server;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use http::{Method, StatusCode};
+pub use keys::{
+    SandboxKeys, FIXTURE_MCHID, FIXTURE_MERCHANT_SERIAL, FIXTURE_PLATFORM_SERIAL, INFO_FILE,
+    KEY_FILES,
+};
+pub use orders::SEED_ORDER;
+pub use routes::{Reply, SandboxRequest};
+
+use crate::client::{Client, ClientBuilder};
+use crate::error::Error;
+use routes::{Handler, Route};
+use server::{App, Running};
+
+/// A running sandbox. Dropping it stops the server: no new connections, requests in
+/// flight finish (within two seconds), and the server thread ends.
+pub struct Sandbox {
+    addr: SocketAddr,
+    url: String,
+    app: Arc<App>,
+    client: Client,
+    running: Running,
+}
+
+impl Sandbox {
+    /// Options: port, keys directory, routes, logging.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Starts a sandbox on an ephemeral loopback port with the crate's test keys and
+    /// returns once it accepts connections. Blocking; from async code prefer
+    /// [`start_async`](Self::start_async).
+    pub fn start() -> Result<Sandbox, Error> {
+        Self::builder().start()
+    }
+
+    /// The async twin of [`start`](Self::start): the set-up runs on the server's
+    /// thread and this future awaits it, so the executor is never blocked. It needs
+    /// no particular runtime.
+    pub async fn start_async() -> Result<Sandbox, Error> {
+        Self::builder().start_async().await
+    }
+
+    /// The base URI, e.g. `http://127.0.0.1:41234/`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The socket address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A [`Client`] configured for this sandbox: its mchid, merchant serial and
+    /// private key, its platform key under the platform key id, and its URL as the
+    /// base URI.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The same configuration as [`client`](Self::client), not yet built, so a test
+    /// can change it (a clock, a timeout, middleware, another key).
+    pub fn client_builder(&self) -> ClientBuilder {
+        client_builder(&self.app.keys, &self.url)
+    }
+
+    /// The keys and ids the sandbox plays WeChat Pay with.
+    pub fn keys(&self) -> &SandboxKeys {
+        &self.app.keys
+    }
+
+    /// The merchant id the sandbox expects.
+    pub fn mchid(&self) -> &str {
+        self.app.keys.mchid()
+    }
+
+    /// The merchant certificate serial the sandbox expects in `serial_no`.
+    pub fn merchant_serial(&self) -> &str {
+        self.app.keys.merchant_serial()
+    }
+
+    /// The platform public key id (`PUB_KEY_ID_…`) the sandbox signs answers under.
+    pub fn platform_serial(&self) -> &str {
+        self.app.keys.platform_serial()
+    }
+
+    /// Registers a route: `method` (any case, e.g. `"POST"`) and a template with
+    /// `{name}` or `<name>` placeholders, each matching one path segment. The handler
+    /// runs only for requests that pass the signature check; its answer is signed
+    /// like every other. A later route overrides an earlier one for the same request,
+    /// the built-in discount-card routes included. A panicking handler answers 500
+    /// `SYSTEM_ERROR`.
+    pub fn route<F>(&self, method: impl AsRef<str>, template: &str, handler: F) -> &Self
+    where
+        F: Fn(&SandboxRequest) -> Reply + Send + Sync + 'static,
+    {
+        self.app
+            .add_route(Route::new(method.as_ref(), template, Arc::new(handler)));
+        self
+    }
+
+    /// Stops the sandbox now (what dropping it does).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.running.stop();
+    }
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("url", &self.url)
+            .field("keys", &self.app.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of a [`Sandbox`]; [`start`](Self::start) or
+/// [`start_async`](Self::start_async) runs it.
+///
+/// ```
+/// use wechatpay_chain::sandbox::{Sandbox, StatusCode};
+/// let sandbox = Sandbox::builder()
+///     .port(0) // ephemeral, the default
+///     .route("GET", "v3/ping", |_| (StatusCode::OK, serde_json::json!({ "pong": true })))
+///     .start()?;
+/// assert!(sandbox.url().starts_with("http://127.0.0.1:"));
+/// # Ok::<_, wechatpay_chain::Error>(())
+/// ```
+#[must_use]
+#[derive(Default)]
+pub struct SandboxBuilder {
+    port: u16,
+    keys_dir: Option<PathBuf>,
+    keys: Option<SandboxKeys>,
+    routes: Vec<(String, String, Handler)>,
+    log: bool,
+}
+
+impl SandboxBuilder {
+    /// The loopback port to listen on; 0 (the default) picks a free one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Loads the keys and ids from `dir` (`merchant_private.pem`,
+    /// `merchant_public.pem`, `platform_private.pem`, `platform_public.pem`,
+    /// `sandbox.json`) when they are there, else generates fresh RSA-2048 pairs and
+    /// writes them; `sandbox.json` is rewritten with the base URI on every start.
+    /// Without it the sandbox uses the crate's test keys (instant).
+    pub fn keys_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.keys_dir = Some(dir.into());
+        self
+    }
+
+    /// Uses these keys (ignored when [`keys_dir`](Self::keys_dir) is set).
+    pub fn keys(mut self, keys: SandboxKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Registers a route before start, as [`Sandbox::route`] does after.
+    pub fn route<F>(mut self, method: impl AsRef<str>, template: &str, handler: F) -> Self
+    where
+        F: Fn(&SandboxRequest) -> Reply + Send + Sync + 'static,
+    {
+        self.routes.push((
+            method.as_ref().to_owned(),
+            template.to_owned(),
+            Arc::new(handler),
+        ));
+        self
+    }
+
+    /// Prints one line per request (`METHOD target -> status`) on stderr.
+    pub fn log_requests(mut self, on: bool) -> Self {
+        self.log = on;
+        self
+    }
+
+    /// Starts the sandbox and returns once it accepts connections (blocking).
+    pub fn start(self) -> Result<Sandbox, Error> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let running = server::spawn(
+            Box::new(move || self.set_up()),
+            Box::new(move |outcome| {
+                let _ = tx.send(outcome);
+            }),
+        )?;
+        let outcome = rx.recv().unwrap_or_else(|_| {
+            Err(Error::Config(
+                "the sandbox thread ended during start-up".into(),
+            ))
+        });
+        finish(outcome, running)
+    }
+
+    /// Starts the sandbox and resolves once it accepts connections; the set-up (key
+    /// loading or generation included) runs on the server's thread.
+    pub async fn start_async(self) -> Result<Sandbox, Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let running = server::spawn(
+            Box::new(move || self.set_up()),
+            Box::new(move |outcome| {
+                let _ = tx.send(outcome);
+            }),
+        )?;
+        let outcome = rx.await.unwrap_or_else(|_| {
+            Err(Error::Config(
+                "the sandbox thread ended during start-up".into(),
+            ))
+        });
+        finish(outcome, running)
+    }
+
+    /// Everything that can fail before serving: keys, the listening socket,
+    /// `sandbox.json`. Runs on the server thread.
+    fn set_up(self) -> Result<(TcpListener, Arc<App>), Error> {
+        let keys = match (&self.keys_dir, self.keys) {
+            (Some(dir), _) => SandboxKeys::load_or_generate(dir)?,
+            (None, Some(keys)) => keys,
+            (None, None) => SandboxKeys::fixture()?,
+        };
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).map_err(|e| {
+            Error::Config(format!(
+                "the sandbox cannot listen on 127.0.0.1:{} ({e})",
+                self.port
+            ))
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Config(format!("the sandbox socket has no address ({e})")))?;
+        if let Some(dir) = &self.keys_dir {
+            keys.write_info(dir, &server::base_uri(addr))?;
+        }
+        let app = App::new(keys, self.log);
+        let orders = app.orders.clone();
+        app.add_route(Route::new(
+            "PATCH",
+            orders::TEMPLATE,
+            Arc::new(move |r| orders.patch(r)),
+        ));
+        let orders = app.orders.clone();
+        app.add_route(Route::new(
+            "GET",
+            orders::TEMPLATE,
+            Arc::new(move |r| orders.get(r)),
+        ));
+        for (method, template, handler) in self.routes {
+            app.add_route(Route::new(&method, &template, handler));
+        }
+        Ok((listener, Arc::new(app)))
+    }
+}
+
+impl fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("port", &self.port)
+            .field("keys_dir", &self.keys_dir)
+            .field("routes", &self.routes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn finish(
+    outcome: Result<(SocketAddr, Arc<App>), Error>,
+    mut running: Running,
+) -> Result<Sandbox, Error> {
+    let (addr, app) = match outcome {
+        Ok(started) => started,
+        Err(e) => {
+            running.stop();
+            return Err(e);
+        }
+    };
+    let url = server::base_uri(addr);
+    let client = match client_builder(&app.keys, &url).build() {
+        Ok(client) => client,
+        Err(e) => {
+            running.stop();
+            return Err(e);
+        }
+    };
+    Ok(Sandbox {
+        addr,
+        url,
+        app,
+        client,
+        running,
+    })
+}
+
+fn client_builder(keys: &SandboxKeys, url: &str) -> ClientBuilder {
+    Client::builder()
+        .mchid(keys.mchid())
+        .serial(keys.merchant_serial())
+        .private_key(keys.merchant_private_key().clone())
+        .platform_key(keys.platform_serial(), keys.platform_public_key().clone())
+        .base_uri(url)
+}

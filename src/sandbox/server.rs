@@ -1,0 +1,335 @@
+//! The HTTP server: its own thread and multi-thread tokio runtime, so a sandbox
+//! works the same from blocking code, from any async runtime and from tests.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::auth::{sign_response, verify_request};
+use super::keys::SandboxKeys;
+use super::orders::Orders;
+use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
+use crate::error::Error;
+use crate::response::REQUEST_ID;
+
+/// Larger bodies are refused; WeChat's largest (media uploads) are a few MB.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+/// How long shutdown waits for requests in flight before dropping them.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// What every connection shares: keys, routes, the order book.
+pub(crate) struct App {
+    pub(crate) keys: SandboxKeys,
+    /// Searched newest first, so a later route overrides an earlier one (and the
+    /// built-in discount-card routes).
+    pub(crate) routes: RwLock<Vec<Route>>,
+    pub(crate) orders: Arc<Orders>,
+    pub(crate) log: bool,
+    sequence: AtomicU64,
+    started: u64,
+}
+
+impl App {
+    pub(crate) fn new(keys: SandboxKeys, log: bool) -> App {
+        App {
+            keys,
+            routes: RwLock::new(Vec::new()),
+            orders: Arc::new(Orders::with_seed()),
+            log,
+            sequence: AtomicU64::new(0),
+            started: unix_now() as u64,
+        }
+    }
+
+    pub(crate) fn add_route(&self, route: Route) {
+        self.routes
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(route);
+    }
+
+    /// Authenticates, routes and answers one request (everything but the I/O).
+    fn answer(&self, parts: http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
+        let now = unix_now();
+        let line = self.log.then(|| format!("{} {}", parts.method, parts.uri));
+        let reply = match verify_request(&self.keys, &parts, &body, now) {
+            Err(message) => error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", message),
+            Ok(()) => self.dispatch(parts, body),
+        };
+        if let Some(line) = line {
+            eprintln!(
+                "{line} -> {} {}",
+                reply.0,
+                reply.1.get("code").and_then(Value::as_str).unwrap_or("")
+            );
+        }
+        self.signed(reply, now)
+    }
+
+    fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> Reply {
+        let path = parts.uri.path().trim_start_matches('/').to_owned();
+        let segments: Vec<&str> = path.split('/').collect();
+        let (handler, params) = {
+            let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+            let mut path_known = false;
+            let mut found = None;
+            for route in routes.iter().rev() {
+                if let Some(params) = route.matches_path(&segments) {
+                    path_known = true;
+                    if route.allows(&parts.method) {
+                        found = Some((route.handler.clone(), params));
+                        break;
+                    }
+                }
+            }
+            match found {
+                Some(found) => found,
+                None => {
+                    let why = if path_known {
+                        "does not accept"
+                    } else {
+                        "has no route for"
+                    };
+                    return error(
+                        StatusCode::NOT_FOUND,
+                        "NOT_FOUND",
+                        format!("the sandbox {why} {} /{path}", parts.method),
+                    );
+                }
+            }
+        };
+        let json = match parse_json(&parts.headers, &body) {
+            Ok(json) => json,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    format!("the body is not valid JSON ({e})"),
+                )
+            }
+        };
+        let raw_query = parts.uri.query().map(str::to_owned);
+        let request = SandboxRequest {
+            method: parts.method,
+            query: raw_query.as_deref().map(parse_query).unwrap_or_default(),
+            raw_query,
+            path,
+            params,
+            headers: parts.headers,
+            json,
+            body,
+        };
+        // A panicking test handler must not take the connection (or the test's
+        // other requests) down with it: it becomes a 500 the test can see.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&request))) {
+            Ok(reply) => reply,
+            Err(_) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYSTEM_ERROR",
+                format!(
+                    "the handler of {} /{} panicked",
+                    request.method, request.path
+                ),
+            ),
+        }
+    }
+
+    /// Serialises and signs a reply, adding a unique `Request-ID`.
+    fn signed(&self, (status, json): Reply, now: i64) -> Response<Full<Bytes>> {
+        let body = match json {
+            Value::Null => Bytes::new(),
+            json => Bytes::from(json.to_string()),
+        };
+        let mut response = Response::new(Full::new(body.clone()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        if !body.is_empty() {
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+        }
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let id = format!(
+            "08{:010X}{:010X}{:012X}",
+            self.started,
+            std::process::id(),
+            seq
+        );
+        if let Ok(id) = HeaderValue::from_str(&id) {
+            headers.insert(REQUEST_ID, id);
+        }
+        sign_response(&self.keys, headers, &body, now);
+        response
+    }
+}
+
+/// The JSON body, when there is one and the content type does not say otherwise.
+fn parse_json(headers: &http::HeaderMap, body: &[u8]) -> Result<Value, serde_json::Error> {
+    let json_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.to_ascii_lowercase().contains("json"));
+    if body.is_empty() || !json_type {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body)
+}
+
+async fn serve_one(
+    app: Arc<App>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let reply = error(
+                StatusCode::BAD_REQUEST,
+                "PARAM_ERROR",
+                format!("cannot read the body ({e})"),
+            );
+            return Ok(app.signed(reply, unix_now()));
+        }
+    };
+    Ok(app.answer(parts, body))
+}
+
+/// A running server thread; stopping it is graceful (no new connections, requests
+/// in flight finish within a grace period).
+pub(crate) struct Running {
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    pub(crate) fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic on the server thread has been reported already; nothing to add.
+            let _ = thread.join();
+        }
+    }
+}
+
+type SetUp = Box<dyn FnOnce() -> Result<(std::net::TcpListener, Arc<App>), Error> + Send>;
+type Ready = Box<dyn FnOnce(Result<(SocketAddr, Arc<App>), Error>) + Send>;
+
+/// Starts the server thread. It runs `set_up` (keys, socket), builds its runtime,
+/// calls `ready` once with the outcome, then serves until stopped.
+pub(crate) fn spawn(set_up: SetUp, ready: Ready) -> Result<Running, Error> {
+    let (tx, rx) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("wechatpay-sandbox".into())
+        .spawn(move || run(set_up, ready, rx))
+        .map_err(|e| Error::Config(format!("cannot start the sandbox thread ({e})")))?;
+    Ok(Running {
+        shutdown: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+fn run(set_up: SetUp, ready: Ready, shutdown: oneshot::Receiver<()>) {
+    let (listener, app) = match set_up() {
+        Ok(parts) => parts,
+        Err(e) => return ready(Err(e)),
+    };
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("wechatpay-sandbox-worker")
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            return ready(Err(Error::Config(format!(
+                "cannot start the sandbox runtime ({e})"
+            ))))
+        }
+    };
+    let listener = {
+        let _entered = runtime.enter();
+        listener.local_addr().and_then(|addr| {
+            listener.set_nonblocking(true)?;
+            Ok((addr, tokio::net::TcpListener::from_std(listener)?))
+        })
+    };
+    let (addr, listener) = match listener {
+        Ok(l) => l,
+        Err(e) => {
+            return ready(Err(Error::Config(format!(
+                "the sandbox cannot listen ({e})"
+            ))))
+        }
+    };
+    ready(Ok((addr, app.clone())));
+    runtime.block_on(accept_loop(listener, app, shutdown));
+    runtime.shutdown_timeout(GRACE);
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    let graceful = GracefulShutdown::new();
+    let http = hyper::server::conn::http1::Builder::new();
+    loop {
+        let accepted = {
+            let accept = std::pin::pin!(listener.accept());
+            match futures::future::select(accept, &mut shutdown).await {
+                futures::future::Either::Left((accepted, _)) => accepted,
+                // Stop requested, or the Sandbox dropped without sending.
+                futures::future::Either::Right(_) => break,
+            }
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Out of descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "sandbox accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req| serve_one(app.clone(), req));
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "sandbox connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The address a listener is bound to, as the base URI clients use.
+pub(crate) fn base_uri(addr: SocketAddr) -> String {
+    format!("http://{addr}/")
+}

@@ -1,0 +1,165 @@
+//! Drives the built `wxpay` binary: a sandbox in the background, requests against it
+//! with the keys it wrote, as any other SDK would use them.
+#![cfg(feature = "cli")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const WXPAY: &str = env!("CARGO_BIN_EXE_wxpay");
+const SEED_ORDER: &str = "233bcbf407e87789b8e471f251774f95";
+
+/// Kills the background server even when an assertion fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wxpay-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts `wxpay sandbox --port 0 --keys DIR` and returns it with the base URI it
+/// printed on its first line.
+fn start_sandbox(keys: &Path) -> (Server, String) {
+    let mut child = Command::new(WXPAY)
+        .args(["sandbox", "--port", "0", "--quiet", "--keys"])
+        .arg(keys)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wxpay starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let base = first.trim_end().to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with('/'),
+        "{first:?}"
+    );
+    (server, base)
+}
+
+/// `wxpay request …` configured only through `WECHATPAY_*`, from the keys directory.
+fn request(keys: &Path, base: &str, args: &[&str]) -> Output {
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(keys.join("sandbox.json")).unwrap()).unwrap();
+    Command::new(WXPAY)
+        .arg("request")
+        .args(args)
+        .env("WECHATPAY_MCHID", info["mchid"].as_str().unwrap())
+        .env(
+            "WECHATPAY_SERIAL",
+            info["merchant_serial"].as_str().unwrap(),
+        )
+        .env("WECHATPAY_PRIVATE_KEY", keys.join("merchant_private.pem"))
+        .env("WECHATPAY_PLATFORM_KEY", keys.join("platform_public.pem"))
+        .env(
+            "WECHATPAY_PLATFORM_SERIAL",
+            info["platform_serial"].as_str().unwrap(),
+        )
+        .env("WECHATPAY_BASE_URI", base)
+        .output()
+        .expect("wxpay request runs")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the answer is printed as JSON")
+}
+
+#[test]
+fn wxpay_request_against_wxpay_sandbox_with_its_keys() {
+    let keys = temp_dir("keys");
+    let (server, base) = start_sandbox(&keys);
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(keys.join("sandbox.json")).unwrap()).unwrap();
+    assert_eq!(info["base_uri"], base.as_str());
+    for file in [
+        "merchant_private.pem",
+        "merchant_public.pem",
+        "platform_private.pem",
+        "platform_public.pem",
+    ] {
+        assert!(keys.join(file).is_file(), "{file} written");
+    }
+
+    let template = "v3/discount-card/orders/{out_order_no}";
+    let set = format!("out_order_no={SEED_ORDER}");
+    let order = stdout_json(&request(&keys, &base, &["GET", template, "--set", &set]));
+    assert_eq!(order["out_order_no"], SEED_ORDER);
+    assert_eq!(order["objectives"], serde_json::json!([]));
+
+    let body = r#"{"rewards":[{"reward_serial_no":"578354","reward_id":123456,"description":"购买商品","reward_type":"INCREASE","count":1,"amount":100,"reward_time":"2015-05-20T13:29:35.120+08:00"}]}"#;
+    let patched = stdout_json(&request(
+        &keys,
+        &base,
+        &["PATCH", template, "--set", &set, "--json", body],
+    ));
+    assert_eq!(patched["out_order_no"], SEED_ORDER);
+    let order = stdout_json(&request(&keys, &base, &["GET", template, "--set", &set]));
+    assert_eq!(order["total_amount"], 100);
+
+    // Errors go to stderr with WeChat's code, and the exit status is 1.
+    let out = request(
+        &keys,
+        &base,
+        &["GET", template, "--set", "out_order_no=123"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ORDER_NOT_EXIST") && stderr.contains("Request-ID"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    drop(server);
+    // A second start reuses the keys it wrote.
+    let (server, base) = start_sandbox(&keys);
+    let order = stdout_json(&request(&keys, &base, &["GET", template, "--set", &set]));
+    assert_eq!(order["out_order_no"], SEED_ORDER);
+    drop(server);
+    std::fs::remove_dir_all(&keys).unwrap();
+}
+
+#[test]
+fn wxpay_request_with_an_embedded_sandbox() {
+    let out = Command::new(WXPAY)
+        .args([
+            "request",
+            "GET",
+            "v3/discount-card/orders/<out_order_no>",
+            "--sandbox",
+        ])
+        .args(["--set", &format!("out_order_no={SEED_ORDER}")])
+        .env_remove("WECHATPAY_MCHID")
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&out)["out_order_no"], SEED_ORDER);
+}
+
+#[test]
+fn wxpay_request_names_missing_configuration() {
+    let out = Command::new(WXPAY)
+        .args(["request", "GET", "v3/certificates"])
+        .env_remove("WECHATPAY_MCHID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WECHATPAY_MCHID"), "{stderr}");
+}
