@@ -59,6 +59,8 @@
 mod chain;
 mod client;
 pub mod crypto;
+#[cfg(doctest)]
+mod docs;
 mod encoding;
 mod error;
 mod middleware;

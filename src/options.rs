@@ -87,13 +87,15 @@ impl RequestOptions {
                     Value::String(s) => {
                         out.set_body("body", Body::Raw(Bytes::copy_from_slice(s.as_bytes())))?
                     }
-                    other => return Err(Error::option(
-                        "body",
-                        format!(
+                    other => {
+                        return Err(Error::option(
+                            "body",
+                            format!(
                             "must be a string sent as is, not {}; use `json` for structured data",
                             kind_of(other)
                         ),
-                    )),
+                        ))
+                    }
                 },
                 "query" => out.query = parse_query(value)?,
                 "headers" => out.headers = parse_headers(value)?,
