@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::Value;
 
 use crate::chain::Chain;
-use crate::crypto::{nonce, PrivateKey, PublicKey};
+use crate::crypto::{nonce, ApiV3Key, PrivateKey, PublicKey};
 use crate::error::{ApiError, Error, RawResponse};
 use crate::middleware::{AfterVerifying, BeforeSigning, Middleware};
 use crate::options::Timeouts;
@@ -63,6 +63,7 @@ pub struct Client {
 
 pub(crate) struct Inner {
     signer: Signer,
+    apiv3_key: Option<ApiV3Key>,
     verifier: Verifier,
     base: BaseUri,
     default_headers: HeaderMap,
@@ -117,6 +118,17 @@ impl Client {
     /// The merchant id this client signs for.
     pub fn mchid(&self) -> &str {
         self.inner.signer.mchid()
+    }
+
+    /// The APIv3 key, when configured (notifications and certificate downloads
+    /// need it).
+    pub(crate) fn apiv3_key(&self) -> Option<&ApiV3Key> {
+        self.inner.apiv3_key.as_ref()
+    }
+
+    /// The merchant signer (its key signs requests and pay signs).
+    pub(crate) fn signer(&self) -> &Signer {
+        &self.inner.signer
     }
 
     /// The base URI requests go to by default.
@@ -287,6 +299,7 @@ pub struct ClientBuilder {
     mchid: Option<String>,
     serial: Option<String>,
     private_key: Option<Result<PrivateKey, Error>>,
+    apiv3_key: Option<Result<ApiV3Key, Error>>,
     platform_keys: Vec<Result<(String, PublicKey), Error>>,
     base_uri: Option<String>,
     timeouts: Timeouts,
@@ -322,6 +335,13 @@ impl ClientBuilder {
     /// a failure is reported by [`build`](Self::build).
     pub fn private_key_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
         self.private_key = Some(PrivateKey::from_file(path));
+        self
+    }
+
+    /// The APIv3 key (32 bytes), needed to decrypt notifications and platform
+    /// certificates; a wrong length is reported by [`build`](Self::build).
+    pub fn apiv3_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.apiv3_key = Some(ApiV3Key::new(key));
         self
     }
 
@@ -431,6 +451,7 @@ impl ClientBuilder {
         let key = self.private_key.ok_or_else(|| {
             Error::Config("the merchant private key is required: .private_key(PrivateKey::from_file(\"apiclient_key.pem\")?)".into())
         })??;
+        let apiv3_key = self.apiv3_key.transpose()?;
         let mut verifier = Verifier::new();
         for entry in self.platform_keys {
             let (id, key) = entry?;
@@ -478,6 +499,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 signer,
+                apiv3_key,
                 verifier,
                 base,
                 default_headers,
