@@ -36,6 +36,8 @@ pub struct Chain {
     client: ClientRef,
     template: Result<Arc<Template>, Arc<Error>>,
     raw: Arc<str>,
+    /// Marked by [`Chain::idempotent`]: the retry policy applies to every verb.
+    idempotent: bool,
 }
 
 /// Chains interned in their own client hold it weakly (no reference cycle); every
@@ -63,6 +65,7 @@ impl Clone for Chain {
             client: self.client_ref(),
             template: self.template.clone(),
             raw: self.raw.clone(),
+            idempotent: self.idempotent,
         }
     }
 }
@@ -99,6 +102,7 @@ impl Chain {
             client: ClientRef::Strong(client),
             template: template.map(Arc::new),
             raw: raw.into(),
+            idempotent: false,
         }
     }
 
@@ -111,6 +115,7 @@ impl Chain {
             client: ClientRef::Weak(client),
             template: template.map(Arc::new),
             raw: raw.into(),
+            idempotent: false,
         }
     }
 
@@ -144,6 +149,7 @@ impl Chain {
             client: self.client_ref(),
             template: Err(Arc::new(error)),
             raw: raw.into(),
+            idempotent: self.idempotent,
         }
     }
 
@@ -160,14 +166,41 @@ impl Chain {
     /// Appends a template taken as written.
     pub fn chain(&self, rest: &str) -> Chain {
         let joined = format!("{}/{}", self.template(), rest.trim_start_matches('/'));
-        match self.client.get() {
+        let mut chain = match self.client.get() {
             Ok(client) => client.chain(&joined),
             Err(e) => Chain {
                 client: ClientRef::Weak(Weak::new()),
                 template: Err(Arc::new(e)),
                 raw: joined.into(),
+                idempotent: false,
             },
-        }
+        };
+        chain.idempotent = self.idempotent;
+        chain
+    }
+
+    /// Marks every call of this chain as safe to repeat, so the client's
+    /// [`RetryPolicy`](crate::RetryPolicy) applies to `POST`, `PUT` and `PATCH` too
+    /// (`GET` and `DELETE` are retried without it). Mark only calls that WeChat Pay
+    /// deduplicates, e.g. by `out_trade_no` or `out_refund_no`: a retried call whose
+    /// first attempt did reach the server is sent again. Segments appended later keep
+    /// the mark.
+    ///
+    /// ```
+    /// # let client = wechatpay_chain::doc_client();
+    /// let refund = client.chain("v3/refund/domestic/refunds").idempotent();
+    /// assert!(refund.is_idempotent());
+    /// assert!(!client.chain("v3/refund/domestic/refunds").is_idempotent());
+    /// ```
+    pub fn idempotent(&self) -> Chain {
+        let mut chain = self.clone();
+        chain.idempotent = true;
+        chain
+    }
+
+    /// Whether [`idempotent`](Self::idempotent) marked this chain.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
     }
 
     verbs! {
@@ -202,7 +235,19 @@ impl Chain {
         async move { this.send_async(method?, options).await }
     }
 
-    fn parts(&self) -> Result<(Client, Arc<Template>), Error> {
+    /// The request a verb would send, before hooks and signing: template expansion,
+    /// option parsing, URI and headers (benchmarks and debugging).
+    #[doc(hidden)]
+    pub fn build_unsigned(
+        &self,
+        method: Method,
+        options: &Value,
+    ) -> Result<http::Request<bytes::Bytes>, Error> {
+        let (client, template) = self.parts()?;
+        client.build_unsigned(method, &template, options)
+    }
+
+    pub(crate) fn parts(&self) -> Result<(Client, Arc<Template>), Error> {
         let template = match &self.template {
             Ok(t) => t.clone(),
             Err(e) => return Err(replay(e)),
@@ -215,10 +260,14 @@ impl Chain {
             return Err(Error::BlockingInAsync { verb });
         }
         let (client, template) = self.parts()?;
-        let request = client.prepare(method, &template, &options)?;
-        let endpoint = endpoint_of(&request);
-        let raw = client.sync_transport().call(request);
-        finish(&client, &endpoint, raw)
+        let policy = client.retry_policy();
+        // Each attempt is prepared afresh: a new nonce, timestamp and signature.
+        policy.run_blocking(policy.attempts_for(&method, self.idempotent), || {
+            let request = client.prepare(method.clone(), &template, &options)?;
+            let endpoint = endpoint_of(&request);
+            let raw = client.sync_transport().call(request);
+            finish(&client, &endpoint, raw)
+        })
     }
 
     fn send_async(
@@ -227,12 +276,24 @@ impl Chain {
         options: Value,
     ) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
         let parts = self.parts();
+        let idempotent = self.idempotent;
         async move {
             let (client, template) = parts?;
-            let request = client.prepare(method, &template, &options)?;
-            let endpoint = endpoint_of(&request);
-            let raw = client.async_transport().call(request).await;
-            finish(&client, &endpoint, raw)
+            let policy = client.retry_policy();
+            let attempts = policy.attempts_for(&method, idempotent);
+            // Each attempt is prepared afresh: a new nonce, timestamp and signature.
+            policy
+                .run_async(attempts, || {
+                    let prepared = client.prepare(method.clone(), &template, &options);
+                    let client = client.clone();
+                    async move {
+                        let request = prepared?;
+                        let endpoint = endpoint_of(&request);
+                        let raw = client.async_transport().call(request).await;
+                        finish(&client, &endpoint, raw)
+                    }
+                })
+                .await
         }
     }
 }
@@ -257,6 +318,7 @@ fn endpoint_of(request: &http::Request<bytes::Bytes>) -> Endpoint {
         .get::<Endpoint>()
         .cloned()
         .unwrap_or_else(|| Endpoint {
+            apiv2: false,
             path: request.uri().path().trim_start_matches('/').to_owned(),
             full_path: request.uri().path().to_owned(),
         })

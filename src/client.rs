@@ -19,6 +19,7 @@ use crate::middleware::{AfterVerifying, BeforeSigning, Middleware};
 use crate::options::Timeouts;
 use crate::request::{build, Endpoint};
 use crate::response::{Response, REQUEST_ID};
+use crate::retry::RetryPolicy;
 use crate::signer::Signer;
 use crate::template::Template;
 use crate::transport::{AsyncHttpClient, ReqwestTransport, SyncHttpClient};
@@ -64,7 +65,11 @@ pub struct Client {
 pub(crate) struct Inner {
     signer: Signer,
     apiv3_key: Option<ApiV3Key>,
-    verifier: Verifier,
+    apiv2_secret: Option<crate::v2::Secret>,
+    has_client_certificate: bool,
+    /// Swapped whole by a certificate refresh; read by cloning the `Arc` once per
+    /// verification, so requests in flight keep the keys they started with.
+    verifier: std::sync::RwLock<Arc<Verifier>>,
     base: BaseUri,
     default_headers: HeaderMap,
     sync_transport: Arc<dyn SyncHttpClient>,
@@ -72,6 +77,7 @@ pub(crate) struct Inner {
     clock: Clock,
     nonce: NonceSource,
     middleware: Vec<Arc<dyn Middleware>>,
+    retry: RetryPolicy,
     interned: elsa::sync::FrozenMap<String, Box<Chain>>,
     interned_count: AtomicUsize,
 }
@@ -138,7 +144,38 @@ impl Client {
 
     /// The configured platform key serials.
     pub fn platform_serials(&self) -> Vec<String> {
-        self.inner.verifier.serials()
+        self.verifier().serials()
+    }
+
+    /// The platform keys now in use (a snapshot: a refresh swaps in a new set).
+    pub(crate) fn verifier(&self) -> Arc<Verifier> {
+        self.inner
+            .verifier
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the platform keys by `update(current)`; calls in flight finish with
+    /// the keys they started with.
+    pub(crate) fn update_verifier(&self, update: impl FnOnce(&Verifier) -> Verifier) {
+        let mut slot = self
+            .inner
+            .verifier
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = update(&slot);
+        *slot = Arc::new(next);
+    }
+
+    /// The client's clock (unix seconds), as used for signing and verification.
+    pub(crate) fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// A fresh nonce from the client's nonce source.
+    pub(crate) fn fresh_nonce(&self) -> String {
+        (self.inner.nonce)()
     }
 
     pub(crate) fn downgrade(&self) -> Weak<Inner> {
@@ -152,20 +189,56 @@ impl Client {
         template: &Template,
         options: &Value,
     ) -> Result<Request<Bytes>, Error> {
+        self.prepare_with(method, template, options, &|_| Ok(()))
+    }
+
+    /// Stage 1 alone: the request as built from the template and options, before
+    /// hooks and signing (also what `Chain::build_unsigned` benchmarks).
+    pub(crate) fn build_unsigned(
+        &self,
+        method: Method,
+        template: &Template,
+        options: &Value,
+    ) -> Result<Request<Bytes>, Error> {
         let inner = &self.inner;
-        let mut request = build(
+        let v2 = crate::v2::Context {
+            mchid: inner.signer.mchid(),
+            secret: inner.apiv2_secret.as_ref(),
+            has_client_certificate: inner.has_client_certificate,
+            nonce: inner.nonce.as_ref(),
+        };
+        build(
             method,
             template,
             options,
             &inner.base,
             &inner.default_headers,
-        )?;
+            &v2,
+        )
+    }
+
+    /// [`prepare`](Self::prepare) with a `shape` step between building and the
+    /// `before_signing` hooks (media uploads put their multipart body there).
+    pub(crate) fn prepare_with(
+        &self,
+        method: Method,
+        template: &Template,
+        options: &Value,
+        shape: &dyn Fn(&mut Request<Bytes>) -> Result<(), Error>,
+    ) -> Result<Request<Bytes>, Error> {
+        let inner = &self.inner;
+        let mut request = self.build_unsigned(method, template, options)?;
+        shape(&mut request)?;
         for m in &inner.middleware {
             m.before_signing(&mut request)?;
         }
-        let timestamp = (inner.clock)().to_string();
-        let nonce = (inner.nonce)();
-        inner.signer.sign(&mut request, &timestamp, &nonce)?;
+        // APIv2 carries its `sign` in the payload, made at build time.
+        let apiv2 = request.extensions().get::<Endpoint>().is_some_and(|e| e.apiv2);
+        if !apiv2 {
+            let timestamp = (inner.clock)().to_string();
+            let nonce = (inner.nonce)();
+            inner.signer.sign(&mut request, &timestamp, &nonce)?;
+        }
         for m in &inner.middleware {
             m.after_signing(&request);
         }
@@ -193,7 +266,12 @@ impl Client {
     }
 
     fn verify(&self, endpoint: &Endpoint, raw: http::Response<Bytes>) -> Result<Response, Error> {
+        if endpoint.apiv2 {
+            let secret = self.inner.apiv2_secret.as_ref().map(|s| s.as_str()).unwrap_or_default();
+            return crate::v2::verify(&endpoint.path, raw, secret);
+        }
         let now = (self.inner.clock)();
+        let keys = self.verifier();
         let statement = verifier::is_statement(endpoint.full_path.trim_start_matches('/'));
         let checked = match raw.headers().get(verifier::STATEMENT_SHA1) {
             Some(sha1) if statement => {
@@ -201,11 +279,9 @@ impl Client {
                     r#"{{"sha1":"{}"}}"#,
                     String::from_utf8_lossy(sha1.as_bytes())
                 );
-                self.inner
-                    .verifier
-                    .verify(raw.headers(), digest.as_bytes(), now)
+                keys.verify(raw.headers(), digest.as_bytes(), now)
             }
-            _ => self.inner.verifier.verify(raw.headers(), raw.body(), now),
+            _ => keys.verify(raw.headers(), raw.body(), now),
         };
         let status = raw.status();
         if status.is_success() {
@@ -248,6 +324,11 @@ impl Client {
     pub(crate) fn async_transport(&self) -> &dyn AsyncHttpClient {
         self.inner.async_transport.as_ref()
     }
+
+    /// The retry policy (default: none).
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
+    }
 }
 
 fn raw_parts(raw: http::Response<Bytes>) -> RawResponse {
@@ -286,7 +367,7 @@ impl fmt::Debug for Client {
             .field("mchid", &self.inner.signer.mchid())
             .field("serial", &self.inner.signer.serial())
             .field("private_key", &"redacted")
-            .field("platform_keys", &self.inner.verifier.serials())
+            .field("platform_keys", &self.verifier().serials())
             .field("base_uri", &self.inner.base)
             .finish_non_exhaustive()
     }
@@ -300,6 +381,8 @@ pub struct ClientBuilder {
     serial: Option<String>,
     private_key: Option<Result<PrivateKey, Error>>,
     apiv3_key: Option<Result<ApiV3Key, Error>>,
+    apiv2_secret: Option<Result<crate::v2::Secret, Error>>,
+    client_certificate: Option<(String, String)>,
     platform_keys: Vec<Result<(String, PublicKey), Error>>,
     base_uri: Option<String>,
     timeouts: Timeouts,
@@ -310,6 +393,8 @@ pub struct ClientBuilder {
     clock: Option<Clock>,
     nonce: Option<NonceSource>,
     middleware: Vec<Arc<dyn Middleware>>,
+    retry: RetryPolicy,
+    no_platform_keys_yet: bool,
 }
 
 impl ClientBuilder {
@@ -345,11 +430,38 @@ impl ClientBuilder {
         self
     }
 
+    /// The APIv2 secret (32 bytes), for `v2/…` paths; a wrong length is reported
+    /// by [`build`](Self::build).
+    pub fn apiv2_secret(mut self, secret: impl Into<String>) -> Self {
+        self.apiv2_secret = Some(crate::v2::Secret::new(secret));
+        self
+    }
+
+    /// The merchant's API client certificate and its private key (PEM), presented
+    /// by APIv2 calls made with `security: true` (refunds, red packets, transfers).
+    /// WeChat ships them as `apiclient_cert.p12`; convert once with
+    /// `openssl pkcs12 -in apiclient_cert.p12 -out apiclient.pem -nodes`, or use the
+    /// `apiclient_cert.pem` / `apiclient_key.pem` pair from the download.
+    pub fn merchant_certificate(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+        self.client_certificate = Some((cert_pem.into(), key_pem.into()));
+        self
+    }
+
     /// Adds a platform key under its certificate serial or its `PUB_KEY_ID_…`.
     /// Several may be configured side by side (e.g. during a migration from
     /// platform certificates to public-key ids). At least one is required.
     pub fn platform_key(mut self, serial: impl Into<String>, key: PublicKey) -> Self {
         self.platform_keys.push(Ok((serial.into(), key)));
+        self
+    }
+
+    /// Builds without any platform key, for a first download of the platform
+    /// certificates ([`Client::download_certificates`](crate::Client::download_certificates)
+    /// verifies that download with the certificate it brings). Until keys are added
+    /// (a download with `install`, or a refresh), every answer is refused as signed
+    /// by an unknown key.
+    pub fn without_platform_keys(mut self) -> Self {
+        self.no_platform_keys_yet = true;
         self
     }
 
@@ -419,6 +531,14 @@ impl ClientBuilder {
         self.middleware(AfterVerifying(hook))
     }
 
+    /// Retries transport failures and 5xx answers of `GET`/`DELETE` calls (and of
+    /// chains marked [`Chain::idempotent`]) with exponential backoff and jitter; each
+    /// attempt is signed afresh. Off by default ([`RetryPolicy::none`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Replaces the blocking transport (default: reqwest).
     pub fn sync_http_client(mut self, transport: impl SyncHttpClient) -> Self {
         self.sync_transport = Some(Arc::new(transport));
@@ -452,6 +572,11 @@ impl ClientBuilder {
             Error::Config("the merchant private key is required: .private_key(PrivateKey::from_file(\"apiclient_key.pem\")?)".into())
         })??;
         let apiv3_key = self.apiv3_key.transpose()?;
+        let apiv2_secret = self.apiv2_secret.transpose()?;
+        let identity = match &self.client_certificate {
+            Some((cert, key)) => Some(crate::transport::client_identity(cert, key)?),
+            None => None,
+        };
         let mut verifier = Verifier::new();
         for entry in self.platform_keys {
             let (id, key) = entry?;
@@ -462,7 +587,7 @@ impl ClientBuilder {
             }
             verifier.add(id, key);
         }
-        if verifier.serials().is_empty() {
+        if verifier.serials().is_empty() && !self.no_platform_keys_yet {
             return Err(Error::Config(
                 "at least one platform key is required: .platform_key(\"PUB_KEY_ID_…\", PublicKey::from_file(\"pub_key.pem\")?) or .platform_certificate(cert)".into(),
             ));
@@ -483,10 +608,15 @@ impl ClientBuilder {
         })?;
         default_headers.insert(USER_AGENT, agent);
 
-        let reqwest = Arc::new(ReqwestTransport::new(
+        let has_client_certificate = identity.is_some();
+        let mut reqwest = ReqwestTransport::new(
             self.timeouts,
             self.max_body.unwrap_or(ReqwestTransport::DEFAULT_MAX_BODY),
-        ));
+        );
+        if let Some(identity) = identity {
+            reqwest = reqwest.with_identity(identity);
+        }
+        let reqwest = Arc::new(reqwest);
         let sync_transport = self.sync_transport.unwrap_or_else(|| reqwest.clone());
         let async_transport = self.async_transport.unwrap_or(reqwest);
         let signer = Signer::new(mchid, serial, key);
@@ -500,7 +630,9 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 signer,
                 apiv3_key,
-                verifier,
+                apiv2_secret,
+                has_client_certificate,
+                verifier: std::sync::RwLock::new(Arc::new(verifier)),
                 base,
                 default_headers,
                 sync_transport,
@@ -508,6 +640,7 @@ impl ClientBuilder {
                 clock: self.clock.unwrap_or_else(|| Arc::new(unix_now)),
                 nonce: self.nonce.unwrap_or_else(|| Arc::new(nonce::generate)),
                 middleware: self.middleware,
+                retry: self.retry,
                 interned: elsa::sync::FrozenMap::new(),
                 interned_count: AtomicUsize::new(0),
             }),

@@ -100,6 +100,22 @@ pub enum Error {
         /// The body that failed to decode.
         body: Bytes,
     },
+
+    /// A notification (callback) failed its signature check, its 300 s window, or
+    /// the decryption of its `resource`; nothing in it may be acted on.
+    #[error("notification refused: {reason}")]
+    Notification {
+        /// What was wrong, naming the header or field at fault.
+        reason: String,
+    },
+
+    /// A downloaded file does not match the `hash_type`/`hash_value` the preceding
+    /// call returned, or the hash could not be checked.
+    #[error("download integrity check failed: {reason}")]
+    Integrity {
+        /// What did not match.
+        reason: String,
+    },
 }
 
 /// The class of a [`Error::Transport`] failure.

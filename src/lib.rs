@@ -47,6 +47,16 @@
 //! - [`Response`] and [`Error`]: the outcome.
 //! - [`crypto`]: keys and nonces. [`Middleware`]: hooks named by phase.
 //!
+//! ## The helpers every integration needs
+//! - Sensitive fields: [`Client::encrypt`] / [`Client::decrypt`] (RSA-OAEP,
+//!   [`crypto::oaep`]).
+//! - [`notification`]: verify and decrypt callbacks; the answer WeChat expects.
+//! - Platform certificates: [`Client::download_certificates`], with a background
+//!   [`Client::refresh_certificates`].
+//! - [`media`]: multipart uploads signed over their meta JSON.
+//! - [`download`]: unsigned downloads checked by hash, to any writer.
+//! - [`pay_sign`]: JSAPI / mini-program and APP payment parameters.
+//!
 //! ## Template rules
 //! `seg()` and `chain!` normalise each identifier as PHP does (`discountCard` ->
 //! `discount-card`, `_out_order_no_` -> `{out_order_no}`); `chain()` and `client[…]`
@@ -56,6 +66,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod certificates;
 mod chain;
 mod client;
 pub mod crypto;
@@ -63,18 +74,26 @@ pub mod crypto;
 mod docs;
 mod encoding;
 mod error;
+pub mod download;
+pub mod media;
 mod middleware;
+pub mod notification;
 mod options;
+pub mod pay_sign;
 mod request;
 mod response;
+mod retry;
+mod sensitive;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod signer;
 mod template;
 pub mod transport;
 mod uri;
+pub mod v2;
 pub mod verifier;
 
+pub use certificates::{CertificateRefresh, PlatformCertificate};
 pub use chain::Chain;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URI};
 pub use crypto::{PrivateKey, PublicKey};
@@ -83,6 +102,8 @@ pub use middleware::Middleware;
 pub use options::Timeouts;
 pub use request::Endpoint;
 pub use response::Response;
+pub use sensitive::Encrypted;
+pub use retry::RetryPolicy;
 pub use template::normalize_segment;
 /// Writes a PHP property chain as a [`Chain`]:
 /// `chain!(client->v3->discountCard->orders->_out_order_no_)` is

@@ -39,6 +39,12 @@ pub(crate) struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) base_uri: Option<BaseUri>,
+    /// APIv2: the payload.
+    pub(crate) xml: Option<Map<String, Value>>,
+    /// APIv2: do not add a `nonce_str`.
+    pub(crate) nonceless: bool,
+    /// APIv2: present the merchant's client certificate.
+    pub(crate) security: bool,
 }
 
 /// Per-request timeouts, carried to the transport in the request's extensions.
@@ -67,10 +73,12 @@ pub(crate) fn as_map(options: &Value) -> Result<Option<&Map<String, Value>>, Err
 
 impl RequestOptions {
     /// Parses the option map of a call on `template`. Placeholder keys are skipped
-    /// (the template consumes them); any other unknown key is an error.
+    /// (the template consumes them); any other unknown key is an error. `apiv2`
+    /// selects which protocol's options are accepted.
     pub(crate) fn parse(
         template: &Template,
         map: Option<&Map<String, Value>>,
+        apiv2: bool,
     ) -> Result<Self, Error> {
         let mut out = RequestOptions::default();
         let Some(map) = map else {
@@ -78,6 +86,23 @@ impl RequestOptions {
         };
         for (key, value) in map {
             match key.as_str() {
+                "json" | "body" if apiv2 => {
+                    return Err(Error::option(
+                        key.clone(),
+                        "this path is APIv2, which sends the `xml` option",
+                    ))
+                }
+                "xml" if apiv2 => match value {
+                    Value::Object(m) => out.xml = Some(m.clone()),
+                    other => {
+                        return Err(Error::option(
+                            "xml",
+                            format!("must be an object of fields, not {}", kind_of(other)),
+                        ))
+                    }
+                },
+                "nonceless" if apiv2 => out.nonceless = parse_flag("nonceless", value)?,
+                "security" if apiv2 => out.security = parse_flag("security", value)?,
                 "json" => {
                     let bytes = serde_json::to_vec(value)
                         .map_err(|e| Error::option("json", e.to_string()))?;
@@ -264,6 +289,12 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
     Ok(headers)
 }
 
+fn parse_flag(key: &str, value: &Value) -> Result<bool, Error> {
+    value
+        .as_bool()
+        .ok_or_else(|| Error::option(key, format!("must be true or false, not {}", kind_of(value))))
+}
+
 fn parse_seconds(key: &str, value: &Value) -> Result<Duration, Error> {
     let secs = value
         .as_f64()
@@ -283,7 +314,7 @@ mod tests {
 
     fn parse(tpl: &str, v: Value) -> Result<RequestOptions, Error> {
         let t = Template::parse(tpl).unwrap();
-        RequestOptions::parse(&t, as_map(&v)?)
+        RequestOptions::parse(&t, as_map(&v)?, false)
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::options::{as_map, RequestOptions};
 use crate::template::Template;
 use crate::uri::BaseUri;
+use crate::v2;
 
 /// What the later stages need to know about the call, kept in the request's
 /// extensions.
@@ -20,6 +21,8 @@ pub struct Endpoint {
     pub path: String,
     /// The full path as sent, base prefix included, no query (`/hk/v3/statements`).
     pub full_path: String,
+    /// Whether the path selected APIv2 (its `v2/` prefix is not part of `path`).
+    pub apiv2: bool,
 }
 
 /// Builds the unsigned request for `method` on `template` with `options`.
@@ -29,24 +32,32 @@ pub(crate) fn build(
     options: &Value,
     base: &BaseUri,
     default_headers: &HeaderMap,
+    v2: &v2::Context<'_>,
 ) -> Result<Request<Bytes>, Error> {
     let map = as_map(options)?;
-    let opts = RequestOptions::parse(template, map)?;
     let empty = serde_json::Map::new();
     let path = template.expand(map.unwrap_or(&empty))?;
-    if path
+    // The first segment selects the protocol, in any case, as wechatpay-php does.
+    let apiv2 = path
         .split('/')
         .next()
-        .is_some_and(|first| first.eq_ignore_ascii_case("v2"))
-    {
-        return Err(Error::Template {
-            template: template.to_string(),
-            message:
-                "is an APIv2 path (`v2/…`); APIv2 is not supported by this version of the crate"
-                    .into(),
+        .is_some_and(|first| first.eq_ignore_ascii_case("v2"));
+    let opts = RequestOptions::parse(template, map, apiv2)?;
+    let timeouts = opts.timeouts();
+    let own_base = opts.base_uri.clone();
+    let base = own_base.as_ref().unwrap_or(base);
+    if apiv2 {
+        let path = path.get(3..).unwrap_or_default().to_owned();
+        let mut request = v2::build(method, &path, opts, base, default_headers, v2)?;
+        let full_path = request.uri().path().to_owned();
+        request.extensions_mut().insert(timeouts);
+        request.extensions_mut().insert(Endpoint {
+            path,
+            full_path,
+            apiv2: true,
         });
+        return Ok(request);
     }
-    let base = opts.base_uri.as_ref().unwrap_or(base);
     let target = base.target(&path, opts.query.as_deref());
     let uri = format!("{}{}", base.origin(), target);
     let full_path = target.split('?').next().unwrap_or_default().to_owned();
@@ -72,10 +83,12 @@ pub(crate) fn build(
             message: format!("expands to an invalid URI `{uri}` ({e})"),
         })?;
     *request.headers_mut() = headers;
-    request.extensions_mut().insert(opts.timeouts());
-    request
-        .extensions_mut()
-        .insert(Endpoint { path, full_path });
+    request.extensions_mut().insert(timeouts);
+    request.extensions_mut().insert(Endpoint {
+        path,
+        full_path,
+        apiv2: false,
+    });
     Ok(request)
 }
 
@@ -88,16 +101,21 @@ mod tests {
         BaseUri::parse("https://api.mch.weixin.qq.com/").unwrap()
     }
 
+    fn b(method: Method, t: &Template, options: &Value) -> Result<Request<Bytes>, Error> {
+        let nonce = || "N".to_string();
+        let ctx = v2::Context {
+            mchid: "1900000001",
+            secret: None,
+            has_client_certificate: false,
+            nonce: &nonce,
+        };
+        build(method, t, options, &base(), &HeaderMap::new(), &ctx)
+    }
+
     #[test]
     fn builds_target_headers_and_body() {
         let t = Template::parse("v3/discount-card/orders/{out_order_no}").unwrap();
-        let req = build(
-            Method::PATCH,
-            &t,
-            &json!({"out_order_no": "abc", "json": {"a": 1}, "query": {"x": "y z"}, "headers": {"Wechatpay-Serial": "S"}}),
-            &base(),
-            &HeaderMap::new(),
-        )
+        let req = b(Method::PATCH, &t, &json!({"out_order_no": "abc", "json": {"a": 1}, "query": {"x": "y z"}, "headers": {"Wechatpay-Serial": "S"}}))
         .unwrap();
         assert_eq!(
             req.uri().to_string(),
@@ -113,13 +131,7 @@ mod tests {
     #[test]
     fn per_request_base_uri_keeps_its_prefix() {
         let t = Template::parse("v3/statements").unwrap();
-        let req = build(
-            Method::GET,
-            &t,
-            &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}),
-            &base(),
-            &HeaderMap::new(),
-        )
+        let req = b(Method::GET, &t, &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}))
         .unwrap();
         assert_eq!(
             req.uri().to_string(),
@@ -133,16 +145,10 @@ mod tests {
     }
 
     #[test]
-    fn v2_paths_are_refused_for_now() {
+    fn v2_paths_need_the_apiv2_secret() {
         let t = Template::parse("{ver}/pay/micropay").unwrap();
-        let e = build(
-            Method::POST,
-            &t,
-            &json!({"ver": "V2"}),
-            &base(),
-            &HeaderMap::new(),
-        )
+        let e = b(Method::POST, &t, &json!({"ver": "V2"}))
         .unwrap_err();
-        assert!(e.to_string().contains("APIv2"), "{e}");
+        assert!(e.to_string().contains("apiv2_secret"), "{e}");
     }
 }

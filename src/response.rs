@@ -32,6 +32,29 @@ impl Response {
         }
     }
 
+    pub(crate) fn from_raw(raw: RawResponse, verified: bool) -> Self {
+        Response {
+            status: raw.status,
+            headers: raw.headers,
+            body: raw.body,
+            verified,
+        }
+    }
+
+    /// Reads an APIv2 XML answer as a map of its fields, decoded into any
+    /// `T: DeserializeOwned` (e.g. `serde_json::Value`). Every value is a string,
+    /// as WeChat sends them.
+    pub fn xml<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let map = crate::v2::from_xml(&self.text()).map_err(|m| Error::Decode {
+            source: <serde_json::Error as serde::de::Error>::custom(m),
+            body: self.body.clone(),
+        })?;
+        serde_json::from_value(serde_json::Value::Object(map)).map_err(|source| Error::Decode {
+            source,
+            body: self.body.clone(),
+        })
+    }
+
     /// The HTTP status (PHP's `getStatusCode()`).
     pub fn status(&self) -> StatusCode {
         self.status

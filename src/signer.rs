@@ -45,6 +45,14 @@ pub fn string_to_sign(
     s
 }
 
+/// The bytes to sign in place of a request's body, carried in its extensions.
+///
+/// WeChat signs a media upload over its `meta` JSON, not over the
+/// `multipart/form-data` body sent ([`crate::media`]); any request carrying this
+/// extension is signed over these bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOver(pub Bytes);
+
 /// Signs requests for one merchant.
 #[derive(Clone)]
 pub struct Signer {
@@ -73,6 +81,11 @@ impl Signer {
         &self.serial
     }
 
+    /// The merchant private key (pay signs, decryption of sensitive fields).
+    pub(crate) fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+
     /// The Authorization header value for a request, with the given time and nonce.
     ///
     /// Fields are in the order PHP and Node send them:
@@ -94,7 +107,8 @@ impl Signer {
     }
 
     /// Signs `request` in place: computes the Authorization header over the request
-    /// target and body exactly as they are in `request`.
+    /// target and body exactly as they are in `request` (or over the bytes of a
+    /// [`SignOver`] extension, for media uploads).
     pub fn sign(
         &self,
         request: &mut Request<Bytes>,
@@ -109,15 +123,21 @@ impl Signer {
         let value = self.authorization(
             request.method().as_str(),
             target,
-            request.body(),
+            request
+                .extensions()
+                .get::<SignOver>()
+                .map_or(request.body(), |over| &over.0),
             timestamp,
             nonce,
         )?;
-        let value = HeaderValue::from_str(&value).map_err(|_| {
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
             Error::Config(
                 "the mchid or merchant serial holds characters not allowed in a header".into(),
             )
         })?;
+        // `Debug` of the request (a logging hook, an HTTP stack's trace) prints
+        // `Sensitive` instead of the signature; the value is sent unchanged.
+        value.set_sensitive(true);
         request.headers_mut().insert(AUTHORIZATION, value);
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! RFC 3986 unreserved and refuses anything that would leave the template's own
 //! segments (an empty, `.` or `..` segment).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -166,11 +167,12 @@ impl Template {
         Ok(path)
     }
 
-    fn value_of(
+    /// The value of a placeholder, borrowed when it is a string (no copy per call).
+    fn value_of<'a>(
         &self,
         name: &str,
-        options: &serde_json::Map<String, Value>,
-    ) -> Result<String, Error> {
+        options: &'a serde_json::Map<String, Value>,
+    ) -> Result<Cow<'a, str>, Error> {
         let fail = |message: &str| Error::Placeholder {
             template: self.text.clone(),
             placeholder: name.to_owned(),
@@ -182,8 +184,8 @@ impl Template {
                     "has no value: pass it in the options, e.g. `\"{name}\": \"…\"`"
                 )))
             }
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+            Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Cow::Owned(n.to_string()),
             Some(Value::Number(_)) => {
                 return Err(fail("must be a string or an integer, not a fraction"))
             }

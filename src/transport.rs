@@ -60,8 +60,50 @@ where
 pub struct ReqwestTransport {
     defaults: Timeouts,
     max_body: usize,
-    async_pools: Mutex<HashMap<Option<Duration>, reqwest::Client>>,
-    blocking_pools: Mutex<HashMap<Option<Duration>, reqwest::blocking::Client>>,
+    identity: Option<ClientIdentity>,
+    async_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
+    blocking_pools: Mutex<HashMap<PoolKey, reqwest::blocking::Client>>,
+}
+
+/// Pools differ by connect timeout and by whether they present the client
+/// certificate (APIv2 `security: true`).
+type PoolKey = (Option<Duration>, bool);
+
+/// The merchant's client certificate and key, checked to belong together.
+#[derive(Clone)]
+pub struct ClientIdentity(reqwest::Identity);
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientIdentity(redacted)")
+    }
+}
+
+/// Loads the merchant's client certificate and key (PEM), refusing a pair that does
+/// not match.
+pub fn client_identity(cert_pem: &str, key_pem: &str) -> Result<ClientIdentity, Error> {
+    let cert = crate::crypto::PublicKey::from_pem(cert_pem)
+        .map_err(|e| Error::key("merchant client certificate", e.to_string()))?;
+    if cert.serial().is_none() {
+        return Err(Error::key(
+            "merchant client certificate",
+            "is not an X.509 certificate (`BEGIN CERTIFICATE`)",
+        ));
+    }
+    let key = crate::crypto::PrivateKey::from_pem(key_pem)
+        .map_err(|e| Error::key("merchant client certificate key", e.to_string()))?;
+    let probe = b"wechatpay-chain client identity";
+    let signature = key.sign_base64(probe)?;
+    if !cert.verify_base64(probe, &signature) {
+        return Err(Error::key(
+            "merchant client certificate",
+            "does not match the private key given with it",
+        ));
+    }
+    let pem = format!("{}\n{}\n", cert_pem.trim(), key_pem.trim());
+    reqwest::Identity::from_pem(pem.as_bytes())
+        .map(ClientIdentity)
+        .map_err(|e| Error::key("merchant client certificate", format!("rejected by TLS ({e})")))
 }
 
 impl ReqwestTransport {
@@ -74,9 +116,26 @@ impl ReqwestTransport {
         ReqwestTransport {
             defaults,
             max_body,
+            identity: None,
             async_pools: Mutex::new(HashMap::new()),
             blocking_pools: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Presents `identity` on requests marked for it (APIv2 `security: true`).
+    pub fn with_identity(mut self, identity: ClientIdentity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    fn pool_key(&self, request: &Request<Bytes>, connect: Option<Duration>) -> Result<PoolKey, Error> {
+        let wants = request.extensions().get::<crate::v2::ClientCertificate>().is_some();
+        if wants && self.identity.is_none() {
+            return Err(Error::Config(
+                "this request needs the merchant's client certificate: ClientBuilder::merchant_certificate".into(),
+            ));
+        }
+        Ok((connect, wants))
     }
 
     fn timeouts(&self, request: &Request<Bytes>) -> (Option<Duration>, Option<Duration>) {
@@ -91,9 +150,10 @@ impl ReqwestTransport {
         )
     }
 
-    fn async_pool(&self, connect: Option<Duration>) -> Result<reqwest::Client, Error> {
+    fn async_pool(&self, key: PoolKey) -> Result<reqwest::Client, Error> {
+        let (connect, with_identity) = key;
         let mut pools = self.async_pools.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = pools.get(&connect) {
+        if let Some(c) = pools.get(&key) {
             return Ok(c.clone());
         }
         let mut b = reqwest::Client::builder()
@@ -103,19 +163,23 @@ impl ReqwestTransport {
         if let Some(t) = connect {
             b = b.connect_timeout(t);
         }
+        if let (true, Some(identity)) = (with_identity, &self.identity) {
+            b = b.identity(identity.0.clone());
+        }
         let client = b
             .build()
             .map_err(|e| transport_error(e, TransportKind::Other))?;
-        pools.insert(connect, client.clone());
+        pools.insert(key, client.clone());
         Ok(client)
     }
 
-    fn blocking_pool(&self, connect: Option<Duration>) -> Result<reqwest::blocking::Client, Error> {
+    fn blocking_pool(&self, key: PoolKey) -> Result<reqwest::blocking::Client, Error> {
+        let (connect, with_identity) = key;
         let mut pools = self
             .blocking_pools
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = pools.get(&connect) {
+        if let Some(c) = pools.get(&key) {
             return Ok(c.clone());
         }
         let mut b = reqwest::blocking::Client::builder()
@@ -127,10 +191,13 @@ impl ReqwestTransport {
         if let Some(t) = connect {
             b = b.connect_timeout(t);
         }
+        if let (true, Some(identity)) = (with_identity, &self.identity) {
+            b = b.identity(identity.0.clone());
+        }
         let client = b
             .build()
             .map_err(|e| transport_error(e, TransportKind::Other))?;
-        pools.insert(connect, client.clone());
+        pools.insert(key, client.clone());
         Ok(client)
     }
 }
@@ -139,7 +206,7 @@ impl SyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let (timeout, connect) = self.timeouts(&request);
         let target = target_of(&request);
-        let pool = self.blocking_pool(connect)?;
+        let pool = self.blocking_pool(self.pool_key(&request, connect)?)?;
         let mut req = reqwest::blocking::Request::try_from(request)
             .map_err(|e| transport_error(e, TransportKind::Url))?;
         check_url(req.url(), &target)?;
@@ -174,7 +241,10 @@ impl AsyncHttpClient for ReqwestTransport {
         let (timeout, connect) = self.timeouts(&request);
         let target = target_of(&request);
         let max_body = self.max_body;
-        let prepared = self.async_pool(connect).and_then(|pool| {
+        let prepared = self
+            .pool_key(&request, connect)
+            .and_then(|key| self.async_pool(key))
+            .and_then(|pool| {
             let mut req = reqwest::Request::try_from(request)
                 .map_err(|e| transport_error(e, TransportKind::Url))?;
             check_url(req.url(), &target)?;

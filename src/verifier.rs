@@ -70,7 +70,7 @@ impl fmt::Display for Rejection {
             Rejection::Stale { timestamp, now } => write!(
                 f,
                 "`{TIMESTAMP}` {timestamp} is {}s from the local clock {now} (more than {MAX_CLOCK_OFFSET}s); check the clock",
-                (now - timestamp).abs()
+                now.abs_diff(*timestamp)
             ),
             Rejection::UnknownSerial { serial, known } => write!(
                 f,
@@ -124,6 +124,19 @@ impl Verifier {
     /// The key registered under `serial`.
     pub fn key(&self, serial: &str) -> Option<&PublicKey> {
         self.keys.get(serial)
+    }
+
+    /// The registered keys with their serials, sorted by serial.
+    pub fn entries(&self) -> Vec<(&str, &PublicKey)> {
+        let mut v: Vec<(&str, &PublicKey)> =
+            self.keys.iter().map(|(s, k)| (s.as_str(), k)).collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// Removes the key registered under `serial`; true when there was one.
+    pub fn remove(&mut self, serial: &str) -> bool {
+        self.keys.remove(serial).is_some()
     }
 
     /// Verifies an answer's headers and body at local time `now` (unix seconds).

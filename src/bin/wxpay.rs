@@ -4,6 +4,7 @@
 //! wxpay sandbox [--port PORT] [--keys DIR]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox]
+//! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags] [--sandbox]
 //! ```
 
 use std::io::Write as _;
@@ -45,6 +46,40 @@ enum Command {
     },
     /// Signs and sends one call; prints the verified JSON answer.
     Request(Box<Request>),
+    /// Downloads the platform certificates (v3/certificates), decrypts them with the
+    /// APIv3 key, verifies the download, writes `wechatpay_<serial>.pem` files into
+    /// DIR and prints each serial, its validity and its file (PHP's
+    /// CertificateDownloader).
+    Certificates(Box<Certificates>),
+}
+
+#[derive(Args)]
+struct Certificates {
+    /// The directory to write the PEM files into (created when missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    output: PathBuf,
+    /// The APIv3 key (32 bytes).
+    #[arg(long, env = "WECHATPAY_APIV3_KEY", hide_env_values = true)]
+    apiv3_key: Option<String>,
+    /// Downloads from an embedded sandbox (ignores the merchant configuration).
+    #[arg(long)]
+    sandbox: bool,
+    /// The merchant id.
+    #[arg(long, env = "WECHATPAY_MCHID")]
+    mchid: Option<String>,
+    /// The merchant API certificate serial.
+    #[arg(long, env = "WECHATPAY_SERIAL")]
+    serial: Option<String>,
+    /// The merchant private key (PEM file).
+    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", value_name = "PATH")]
+    private_key: Option<PathBuf>,
+    /// A platform certificate already trusted (PEM file); without it the download
+    /// is verified with the certificate it brings.
+    #[arg(long, env = "WECHATPAY_PLATFORM_KEY", value_name = "PATH")]
+    platform_key: Option<PathBuf>,
+    /// The base URI (default: the production host, api.mch.weixin.qq.com).
+    #[arg(long, env = "WECHATPAY_BASE_URI")]
+    base_uri: Option<String>,
 }
 
 #[derive(Args)]
@@ -92,6 +127,7 @@ fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Sandbox { port, keys, quiet } => sandbox(port, keys, quiet),
         Command::Request(request) => send(*request),
+        Command::Certificates(args) => certificates(*args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,6 +187,72 @@ fn send(args: Request) -> Result<(), Error> {
     // A closed stdout (`wxpay request … | head -1`) is not worth a panic.
     let _ = writeln!(std::io::stdout(), "{text}");
     Ok(())
+}
+
+fn certificates(args: Certificates) -> Result<(), Error> {
+    let embedded = if args.sandbox {
+        Some(Sandbox::start()?)
+    } else {
+        None
+    };
+    let client = match &embedded {
+        Some(sandbox) => sandbox.client(),
+        None => certificates_client(&args)?,
+    };
+    let downloaded = client.download_certificates()?;
+    std::fs::create_dir_all(&args.output).map_err(|e| {
+        Error::Config(format!(
+            "--output: cannot create `{}` ({e})",
+            args.output.display()
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    for cert in &downloaded {
+        let path = args.output.join(format!("wechatpay_{}.pem", cert.serial()));
+        std::fs::write(&path, cert.pem())
+            .map_err(|e| Error::Config(format!("cannot write `{}` ({e})", path.display())))?;
+        let _ = writeln!(
+            out,
+            "serial={} effective={} expire={} file={}",
+            cert.serial(),
+            cert.effective_time(),
+            cert.expire_time(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The merchant client of `wxpay certificates`: no platform key is needed.
+fn certificates_client(args: &Certificates) -> Result<Client, Error> {
+    let need = |value: &Option<String>, flag: &str, env: &str| {
+        value.clone().ok_or_else(|| {
+            Error::Config(format!(
+                "missing {flag}: pass it or set {env} (or use --sandbox)"
+            ))
+        })
+    };
+    let mchid = need(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
+    let serial = need(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
+    let apiv3_key = need(&args.apiv3_key, "--apiv3-key", "WECHATPAY_APIV3_KEY")?;
+    let private_key = args.private_key.as_ref().ok_or_else(|| {
+        Error::Config(
+            "missing --private-key: pass it or set WECHATPAY_PRIVATE_KEY (or use --sandbox)".into(),
+        )
+    })?;
+    let mut builder = Client::builder()
+        .mchid(mchid)
+        .serial(serial)
+        .private_key(PrivateKey::from_file(private_key)?)
+        .apiv3_key(apiv3_key);
+    builder = match &args.platform_key {
+        Some(path) => builder.platform_certificate(PublicKey::from_file(path)?),
+        None => builder.without_platform_keys(),
+    };
+    if let Some(base) = &args.base_uri {
+        builder = builder.base_uri(base);
+    }
+    builder.build()
 }
 
 /// The option map from `--set`, `--json`, `--query` and `--header`.

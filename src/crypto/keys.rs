@@ -7,13 +7,11 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use sha2::Sha256;
 use x509_cert::der::DecodePem;
 use x509_cert::Certificate;
 
+use super::backend::{Backend, SigningKeys, VerifyingKeys};
 use crate::error::Error;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -32,7 +30,7 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 /// ```
 #[derive(Clone)]
 pub struct PrivateKey {
-    inner: Arc<SigningKey<Sha256>>,
+    inner: Arc<SigningKeys>,
     bits: usize,
 }
 
@@ -70,24 +68,46 @@ impl PrivateKey {
             ));
         };
         let bits = rsa::traits::PublicKeyParts::size(&key) * 8;
+        let inner = SigningKeys::new(key).map_err(|m| Error::key(what, m))?;
         Ok(PrivateKey {
-            inner: Arc::new(SigningKey::new(key)),
+            inner: Arc::new(inner),
             bits,
         })
     }
 
     /// Signs `message` and returns the base64 signature WeChat Pay expects.
     pub fn sign_base64(&self, message: &[u8]) -> Result<String, Error> {
-        let sig: Signature = self
-            .inner
-            .try_sign(message)
-            .map_err(|e| Error::key("merchant private key", format!("signing failed ({e})")))?;
-        Ok(B64.encode(sig.to_bytes()))
+        let sig = self.inner.default_signer().sign(message)?;
+        Ok(B64.encode(sig))
+    }
+
+    /// The backend [`sign_base64`](Self::sign_base64) uses for this key:
+    /// [`Backend::DEFAULT`], or `rsa` for a key aws-lc refuses (under 2048 bits).
+    pub fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    /// Signs with a chosen backend (differential tests and benchmarks). An error
+    /// when that backend refused the key.
+    #[doc(hidden)]
+    pub fn sign_base64_with(&self, backend: Backend, message: &[u8]) -> Result<String, Error> {
+        let signer = self.inner.get(backend).ok_or_else(|| {
+            Error::key(
+                "merchant private key",
+                format!("the {} backend does not accept this key", backend.name()),
+            )
+        })?;
+        Ok(B64.encode(signer.sign(message)?))
+    }
+
+    /// The parsed RSA key (RSA-OAEP decryption, `crypto::oaep`).
+    pub(crate) fn rsa_key(&self) -> &rsa::PrivateKey {
+        self.inner.rsa_key()
     }
 
     /// The public half, e.g. to check one's own signatures in tests.
     pub fn public_key(&self) -> PublicKey {
-        let public = rsa::PublicKey::from(self.inner.as_ref().as_ref());
+        let public = rsa::PublicKey::from(self.inner.rsa_key());
         PublicKey::from_rsa(public, None, None)
     }
 }
@@ -113,7 +133,7 @@ impl fmt::Debug for PrivateKey {
 /// ```
 #[derive(Clone)]
 pub struct PublicKey {
-    inner: Arc<VerifyingKey<Sha256>>,
+    inner: Arc<VerifyingKeys>,
     serial: Option<String>,
     not_after: Option<SystemTime>,
 }
@@ -192,10 +212,15 @@ impl PublicKey {
         not_after: Option<SystemTime>,
     ) -> Self {
         PublicKey {
-            inner: Arc::new(VerifyingKey::new(key)),
+            inner: Arc::new(VerifyingKeys::new(key)),
             serial,
             not_after,
         }
+    }
+
+    /// The parsed RSA key (RSA-OAEP encryption, `crypto::oaep`).
+    pub(crate) fn rsa_key(&self) -> &rsa::PublicKey {
+        self.inner.rsa_key()
     }
 
     /// The certificate's serial number (upper-case hex), when loaded from a
@@ -215,10 +240,24 @@ impl PublicKey {
         let Ok(bytes) = B64.decode(signature.trim()) else {
             return false;
         };
-        let Ok(sig) = Signature::try_from(bytes.as_slice()) else {
+        self.inner.default_verifier().verify(message, &bytes)
+    }
+
+    /// The backend [`verify_base64`](Self::verify_base64) uses for this key.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    /// Verifies with a chosen backend (differential tests and benchmarks); false
+    /// when that backend refused the key.
+    #[doc(hidden)]
+    pub fn verify_base64_with(&self, backend: Backend, message: &[u8], signature: &str) -> bool {
+        let Ok(bytes) = B64.decode(signature.trim()) else {
             return false;
         };
-        self.inner.verify(message, &sig).is_ok()
+        self.inner
+            .get(backend)
+            .is_some_and(|v| v.verify(message, &bytes))
     }
 }
 

@@ -1,15 +1,13 @@
 //! The two halves of the protocol as WeChat Pay's side sees them: checking a
-//! request's `Authorization` and signing an answer. The strings signed come from
+//! request's `Authorization` and (in `cache.rs`) signing an answer. The strings signed come from
 //! [`crate::signer`] and [`crate::verifier`], so the protocol is written once.
 
 use http::header::AUTHORIZATION;
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue};
 
 use super::keys::SandboxKeys;
-use crate::crypto::nonce;
 use crate::signer::{string_to_sign, SCHEME};
-use crate::verifier::{string_to_verify, MAX_CLOCK_OFFSET, NONCE, SERIAL, SIGNATURE, TIMESTAMP};
+use crate::verifier::MAX_CLOCK_OFFSET;
 
 /// The header naming the signature scheme of an answer.
 pub(crate) const SIGNATURE_TYPE: &str = "Wechatpay-Signature-Type";
@@ -131,35 +129,6 @@ fn parse_fields(params: &str) -> Result<Vec<(&str, &str)>, String> {
         fields.push((key, value));
     }
     Ok(fields)
-}
-
-/// Signs an answer with the platform private key: the four `Wechatpay-*` headers
-/// and the signature type. A signing failure leaves the answer unsigned, which
-/// every client reports (a sandbox must not crash on it).
-pub(crate) fn sign_response(keys: &SandboxKeys, headers: &mut HeaderMap, body: &[u8], now: i64) {
-    let timestamp = now.to_string();
-    let nonce = nonce::generate();
-    let signature = match keys
-        .platform_private_key()
-        .sign_base64(&string_to_verify(&timestamp, &nonce, body))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "sandbox could not sign its answer");
-            return;
-        }
-    };
-    for (name, value) in [
-        (TIMESTAMP, timestamp.as_str()),
-        (NONCE, nonce.as_str()),
-        (SERIAL, keys.platform_serial()),
-        (SIGNATURE, signature.as_str()),
-        (SIGNATURE_TYPE, SCHEME),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
-    }
 }
 
 /// At most 64 characters of a value echoed in an error message.

@@ -21,6 +21,11 @@ const MERCHANT_PRIVATE: &str = include_str!("../../tests/fixtures/keys/merchant_
 const MERCHANT_PUBLIC: &str = include_str!("../../tests/fixtures/keys/merchant_public.pem");
 const PLATFORM_PRIVATE: &str = include_str!("../../tests/fixtures/keys/platform_private.pem");
 const PLATFORM_PUBLIC: &str = include_str!("../../tests/fixtures/keys/platform_public.pem");
+const PLATFORM_CERT: &str = include_str!("../../tests/fixtures/keys/platform_cert.pem");
+
+/// The optional file holding an X.509 certificate of the platform key, served at
+/// `v3/certificates` when present.
+pub const CERT_FILE: &str = "platform_cert.pem";
 
 /// The file names [`SandboxKeys::load_or_generate`] reads and writes.
 pub const KEY_FILES: [&str; 4] = [
@@ -47,6 +52,8 @@ pub struct SandboxKeys {
     merchant_public: PublicKey,
     platform_private: PrivateKey,
     platform_public: PublicKey,
+    /// An X.509 certificate of the platform key (PEM and parsed), when there is one.
+    platform_certificate: Option<(String, PublicKey)>,
 }
 
 impl SandboxKeys {
@@ -54,7 +61,7 @@ impl SandboxKeys {
     /// mchid `1900000001`, merchant serial `3775B6A4…00000001`, platform key id
     /// `PUB_KEY_ID_0112345678902024000000000000`.
     pub fn fixture() -> Result<SandboxKeys, Error> {
-        Self::from_pems(
+        let keys = Self::from_pems(
             FIXTURE_MCHID,
             FIXTURE_MERCHANT_SERIAL,
             FIXTURE_PLATFORM_SERIAL,
@@ -65,7 +72,41 @@ impl SandboxKeys {
                 PLATFORM_PUBLIC,
             ]
             .map(str::to_owned),
-        )
+        )?;
+        keys.with_platform_certificate(PLATFORM_CERT)
+    }
+
+    /// Adds an X.509 certificate of the platform key (PEM), served encrypted at
+    /// `v3/certificates`. The fixture keys come with one (serial
+    /// `7132D72A03E93CDDF8C03BBD1F37EEDF00000001`); generated keys have none.
+    /// A certificate of another key is refused.
+    pub fn with_platform_certificate(mut self, pem: &str) -> Result<SandboxKeys, Error> {
+        let what = |m: &str| Error::key(format!("sandbox {CERT_FILE}"), m);
+        let cert = PublicKey::from_pem(pem).map_err(|e| what(&e.to_string()))?;
+        if cert.rsa_key() != self.platform_public.rsa_key() {
+            return Err(what("certifies another key than the platform key"));
+        }
+        self.platform_certificate = Some((pem.trim().to_owned() + "\n", cert));
+        Ok(self)
+    }
+
+    /// The platform certificate as PEM, when there is one.
+    pub fn platform_certificate_pem(&self) -> Option<&str> {
+        self.platform_certificate
+            .as_ref()
+            .map(|(pem, _)| pem.as_str())
+    }
+
+    /// The platform certificate's serial, when there is one.
+    pub fn platform_certificate_serial(&self) -> Option<&str> {
+        self.platform_certificate
+            .as_ref()
+            .and_then(|(_, cert)| cert.serial())
+    }
+
+    /// The platform certificate, when there is one.
+    pub fn platform_certificate(&self) -> Option<&PublicKey> {
+        self.platform_certificate.as_ref().map(|(_, cert)| cert)
     }
 
     /// Two fresh RSA-2048 key pairs with a random merchant serial and platform key
@@ -149,7 +190,11 @@ impl SandboxKeys {
             read(KEY_FILES[2])?,
             read(KEY_FILES[3])?,
         ];
-        Self::from_pems(&mchid, &merchant_serial, &platform_serial, pems)
+        let keys = Self::from_pems(&mchid, &merchant_serial, &platform_serial, pems)?;
+        if dir.join(CERT_FILE).is_file() {
+            return keys.with_platform_certificate(&read(CERT_FILE)?);
+        }
+        Ok(keys)
     }
 
     fn from_pems(
@@ -173,6 +218,7 @@ impl SandboxKeys {
             merchant_public: PublicKey::from_pem(&pems[1]).map_err(|e| named(e, KEY_FILES[1]))?,
             platform_private: PrivateKey::from_pem(&pems[2]).map_err(|e| named(e, KEY_FILES[2]))?,
             platform_public: PublicKey::from_pem(&pems[3]).map_err(|e| named(e, KEY_FILES[3]))?,
+            platform_certificate: None,
             pems,
         })
     }

@@ -47,23 +47,32 @@
 //! ```
 
 mod auth;
+mod bills;
+mod cache;
+mod certificates;
 mod keys;
+mod media;
+mod notify;
 mod orders;
 mod routes;
 mod server;
+mod v2;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use cache::SandboxStats;
+pub use certificates::APIV3_KEY;
 pub use http::{Method, StatusCode};
 pub use keys::{
-    SandboxKeys, FIXTURE_MCHID, FIXTURE_MERCHANT_SERIAL, FIXTURE_PLATFORM_SERIAL, INFO_FILE,
-    KEY_FILES,
+    SandboxKeys, CERT_FILE, FIXTURE_MCHID, FIXTURE_MERCHANT_SERIAL, FIXTURE_PLATFORM_SERIAL,
+    INFO_FILE, KEY_FILES,
 };
 pub use orders::SEED_ORDER;
 pub use routes::{Reply, SandboxRequest};
+pub use v2::APIV2_SECRET;
 
 use crate::client::{Client, ClientBuilder};
 use crate::error::Error;
@@ -120,7 +129,23 @@ impl Sandbox {
     /// The same configuration as [`client`](Self::client), not yet built, so a test
     /// can change it (a clock, a timeout, middleware, another key).
     pub fn client_builder(&self) -> ClientBuilder {
-        client_builder(&self.app.keys, &self.url)
+        configured(client_builder(&self.app.keys, &self.url), &self.app)
+    }
+
+    /// The APIv3 key the sandbox encrypts notifications and certificates with
+    /// ([`APIV3_KEY`]); [`client`](Self::client) is configured with it.
+    pub fn apiv3_key(&self) -> &str {
+        APIV3_KEY
+    }
+
+    /// The serial the sandbox signs answers and notifications under: the platform
+    /// public key id, or the certificate serial with
+    /// [`SandboxBuilder::sign_with_certificate`].
+    pub fn signing_serial(&self) -> &str {
+        match self.app.keys.platform_certificate_serial() {
+            Some(serial) if self.app.sign_with_certificate => serial,
+            _ => self.app.keys.platform_serial(),
+        }
     }
 
     /// The keys and ids the sandbox plays WeChat Pay with.
@@ -156,6 +181,12 @@ impl Sandbox {
         self.app
             .add_route(Route::new(method.as_ref(), template, Arc::new(handler)));
         self
+    }
+
+    /// Connections accepted, requests answered and signatures made so far (also
+    /// served, signed, at `GET /sandbox/stats`).
+    pub fn stats(&self) -> SandboxStats {
+        self.app.counters.snapshot()
     }
 
     /// Stops the sandbox now (what dropping it does).
@@ -199,6 +230,8 @@ pub struct SandboxBuilder {
     keys: Option<SandboxKeys>,
     routes: Vec<(String, String, Handler)>,
     log: bool,
+    signature_cache: Option<std::time::Duration>,
+    sign_with_certificate: bool,
 }
 
 impl SandboxBuilder {
@@ -240,6 +273,25 @@ impl SandboxBuilder {
     /// Prints one line per request (`METHOD target -> status`) on stderr.
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log = on;
+        self
+    }
+
+    /// Reuses the signature of an answer whose body was signed less than `ttl` ago
+    /// (at most 240 s, so the timestamp stays inside the clients' 300 s window), so
+    /// a benchmark measures the client rather than the sandbox's RSA operations.
+    /// Off by default: every answer is signed afresh.
+    pub fn cache_signatures(mut self, ttl: std::time::Duration) -> Self {
+        self.signature_cache = Some(ttl);
+        self
+    }
+
+    /// Signs every answer under the platform certificate's serial, as WeChat does
+    /// for merchants on platform certificates, instead of the public key id.
+    /// [`Sandbox::client`] is then
+    /// configured with the certificate too. Needs keys with a certificate (the
+    /// fixture keys have one).
+    pub fn sign_with_certificate(mut self, on: bool) -> Self {
+        self.sign_with_certificate = on;
         self
     }
 
@@ -298,7 +350,27 @@ impl SandboxBuilder {
         if let Some(dir) = &self.keys_dir {
             keys.write_info(dir, &server::base_uri(addr))?;
         }
-        let app = App::new(keys, self.log);
+        let mut app = App::new(keys, self.log);
+        app.signature_cache = self.signature_cache.map(cache::SignatureCache::new);
+        if self.sign_with_certificate && app.keys.platform_certificate().is_none() {
+            return Err(Error::Config(
+                "sign_with_certificate needs keys with a platform certificate (platform_cert.pem)"
+                    .into(),
+            ));
+        }
+        app.sign_with_certificate = self.sign_with_certificate;
+        let keys = app.keys.clone();
+        app.add_route(Route::new(
+            "GET",
+            certificates::TEMPLATE,
+            Arc::new(move |_| certificates::listing(&keys)),
+        ));
+        for template in media::TEMPLATES {
+            app.add_route(Route::new("POST", template, Arc::new(media::upload)));
+        }
+        for template in bills::TEMPLATES {
+            app.add_route(Route::new("GET", template, Arc::new(bills::bill)));
+        }
         let orders = app.orders.clone();
         app.add_route(Route::new(
             "PATCH",
@@ -310,6 +382,12 @@ impl SandboxBuilder {
             "GET",
             orders::TEMPLATE,
             Arc::new(move |r| orders.get(r)),
+        ));
+        let counters = app.counters.clone();
+        app.add_route(Route::new(
+            "GET",
+            cache::STATS_ROUTE,
+            Arc::new(move |_| (StatusCode::OK, counters.snapshot().to_json())),
         ));
         for (method, template, handler) in self.routes {
             app.add_route(Route::new(&method, &template, handler));
@@ -340,7 +418,7 @@ fn finish(
         }
     };
     let url = server::base_uri(addr);
-    let client = match client_builder(&app.keys, &url).build() {
+    let client = match configured(client_builder(&app.keys, &url), &app).build() {
         Ok(client) => client,
         Err(e) => {
             running.stop();
@@ -362,5 +440,15 @@ fn client_builder(keys: &SandboxKeys, url: &str) -> ClientBuilder {
         .serial(keys.merchant_serial())
         .private_key(keys.merchant_private_key().clone())
         .platform_key(keys.platform_serial(), keys.platform_public_key().clone())
+        .apiv2_secret(v2::APIV2_SECRET)
+        .apiv3_key(APIV3_KEY)
         .base_uri(url)
+}
+
+/// Adds the platform certificate to a client of a sandbox that signs with it.
+fn configured(builder: ClientBuilder, app: &App) -> ClientBuilder {
+    match app.keys.platform_certificate() {
+        Some(cert) if app.sign_with_certificate => builder.platform_certificate(cert.clone()),
+        _ => builder,
+    }
 }

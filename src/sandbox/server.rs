@@ -18,7 +18,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::auth::{sign_response, verify_request};
+use super::auth::verify_request;
+use super::cache::{sign_answer, Counters, SignatureCache};
 use super::keys::SandboxKeys;
 use super::orders::Orders;
 use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
@@ -37,9 +38,16 @@ pub(crate) struct App {
     /// built-in discount-card routes).
     pub(crate) routes: RwLock<Vec<Route>>,
     pub(crate) orders: Arc<Orders>,
+    v2_orders: super::v2::V2Orders,
     pub(crate) log: bool,
     sequence: AtomicU64,
     started: u64,
+    /// Reused answer signatures (`SandboxBuilder::cache_signatures`).
+    pub(crate) signature_cache: Option<SignatureCache>,
+    pub(crate) counters: Arc<Counters>,
+    /// Sign every answer under the platform certificate's serial
+    /// (`SandboxBuilder::sign_with_certificate`).
+    pub(crate) sign_with_certificate: bool,
 }
 
 impl App {
@@ -48,9 +56,13 @@ impl App {
             keys,
             routes: RwLock::new(Vec::new()),
             orders: Arc::new(Orders::with_seed()),
+            v2_orders: Default::default(),
             log,
             sequence: AtomicU64::new(0),
             started: unix_now() as u64,
+            signature_cache: None,
+            counters: Arc::default(),
+            sign_with_certificate: false,
         }
     }
 
@@ -65,7 +77,34 @@ impl App {
     fn answer(&self, parts: http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
         let now = unix_now();
         let line = self.log.then(|| format!("{} {}", parts.method, parts.uri));
-        let reply = match verify_request(&self.keys, &parts, &body, now) {
+        let path = parts.uri.path().trim_start_matches('/');
+        if super::v2::serves(path) {
+            if let Some(line) = line {
+                eprintln!("{line} -> APIv2");
+            }
+            return super::v2::answer(
+                &self.v2_orders,
+                self.keys.mchid(),
+                &parts.method,
+                path,
+                parts.uri.query(),
+                &body,
+            );
+        }
+        // A media upload is signed over its `meta` part, not the multipart body.
+        let checked = verify_request(
+            &self.keys,
+            &parts,
+            &super::media::signed_bytes(&parts.headers, &body),
+            now,
+        );
+        // Bill files are served unsigned, as WeChat serves them.
+        if checked.is_ok() {
+            if let Some(file) = super::bills::serve_file(path, parts.uri.query()) {
+                return file;
+            }
+        }
+        let reply = match checked {
             Err(message) => error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", message),
             Ok(()) => self.dispatch(parts, body),
         };
@@ -76,7 +115,19 @@ impl App {
                 reply.1.get("code").and_then(Value::as_str).unwrap_or("")
             );
         }
-        self.signed(reply, now)
+        let mut response = self.signed(reply, now);
+        if self.sign_with_certificate {
+            // The signature covers timestamp, nonce and body, not the serial: the
+            // same key answers under its certificate serial.
+            if let Some(serial) = self.keys.platform_certificate_serial() {
+                if let Ok(serial) = HeaderValue::from_str(serial) {
+                    response
+                        .headers_mut()
+                        .insert(crate::verifier::SERIAL, serial);
+                }
+            }
+        }
+        response
     }
 
     fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> Reply {
@@ -172,7 +223,14 @@ impl App {
         if let Ok(id) = HeaderValue::from_str(&id) {
             headers.insert(REQUEST_ID, id);
         }
-        sign_response(&self.keys, headers, &body, now);
+        sign_answer(
+            &self.keys,
+            self.signature_cache.as_ref(),
+            &self.counters,
+            headers,
+            &body,
+            now,
+        );
         response
     }
 }
@@ -308,6 +366,7 @@ async fn accept_loop(
                 continue;
             }
         };
+        app.counters.connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |req| serve_one(app.clone(), req));

@@ -1,0 +1,265 @@
+//! Downloads WeChat Pay serves unsigned (bill and fund-flow files, complaint
+//! images, transfer and invoice files): fetched through the signed pipeline, checked
+//! against the `hash_type`/`hash_value` the preceding call returned, then written
+//! to a [`std::io::Write`] or a [`tokio::io::AsyncWrite`].
+//!
+//! The exemption list is [`crate::verifier::is_unsigned_download`]; any other
+//! endpoint's answer is signature-checked as usual. The file is held in memory up to
+//! the client's [`max_body_size`](crate::ClientBuilder::max_body_size) (4 MiB by
+//! default: raise it for large bills) and reaches the writer only once its hash
+//! matches, so a writer never sees unchecked bytes.
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::media::hex;
+use crate::response::Response;
+
+/// What `v3/bill/tradebill`, `v3/bill/fundflowbill` and similar calls return:
+/// where to download, and the hash to check the file against.
+///
+/// ```
+/// use wechatpay_chain::download::DownloadInfo;
+/// let info: DownloadInfo = serde_json::from_str(r#"{
+///     "download_url": "https://api.mch.weixin.qq.com/v3/billdownload/file?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO",
+///     "hash_type": "SHA1",
+///     "hash_value": "8ae8a8ee3a7bd1bf4e0a5ff3a2cd0f0a6b6ffb1e"
+/// }"#)?;
+/// assert_eq!(info.hash_type.as_deref(), Some("SHA1"));
+/// # Ok::<_, serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DownloadInfo {
+    /// The absolute URL to download (on the client's base URI).
+    pub download_url: String,
+    /// `SHA1` or `SHA256`.
+    #[serde(default)]
+    pub hash_type: Option<String>,
+    /// The hex digest of the file.
+    #[serde(default)]
+    pub hash_value: Option<String>,
+}
+
+impl DownloadInfo {
+    /// A download checked against `hash_type` (`SHA1`/`SHA256`) and `hash_value`.
+    pub fn new(
+        download_url: impl Into<String>,
+        hash_type: impl Into<String>,
+        hash_value: impl Into<String>,
+    ) -> Self {
+        DownloadInfo {
+            download_url: download_url.into(),
+            hash_type: Some(hash_type.into()),
+            hash_value: Some(hash_value.into()),
+        }
+    }
+
+    /// A download without a hash (e.g. a complaint image). Accepted only when the
+    /// answer is signed; an unsigned answer without a hash to check is refused.
+    pub fn unhashed(download_url: impl Into<String>) -> Self {
+        DownloadInfo {
+            download_url: download_url.into(),
+            hash_type: None,
+            hash_value: None,
+        }
+    }
+}
+
+/// Checks `bytes` against a `hash_type` (`SHA1` or `SHA256`, any case) and a hex
+/// `hash_value` (any case). A mismatch or an unknown type is [`Error::Integrity`].
+///
+/// ```
+/// use wechatpay_chain::download::check_hash;
+/// check_hash("SHA256", "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", b"hello")?;
+/// check_hash("sha1", "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D", b"hello")?;
+/// assert!(check_hash("SHA1", "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d", b"hellO").is_err());
+/// assert!(check_hash("MD5", "5d41402abc4b2a76b9719d911017c592", b"hello").is_err());
+/// # Ok::<_, wechatpay_chain::Error>(())
+/// ```
+pub fn check_hash(hash_type: &str, hash_value: &str, bytes: &[u8]) -> Result<(), Error> {
+    let actual = match hash_type.to_ascii_uppercase().as_str() {
+        "SHA1" | "SHA-1" => hex(&Sha1::digest(bytes)),
+        "SHA256" | "SHA-256" => hex(&Sha256::digest(bytes)),
+        other => {
+            return Err(Error::Integrity {
+                reason: format!(
+                    "unknown hash_type `{}`; expected SHA1 or SHA256",
+                    clip(other)
+                ),
+            })
+        }
+    };
+    if actual.eq_ignore_ascii_case(hash_value.trim()) {
+        Ok(())
+    } else {
+        Err(Error::Integrity {
+            reason: format!(
+                "the {}-byte file hashes ({hash_type}) to {actual}, not the expected {}",
+                bytes.len(),
+                clip(hash_value)
+            ),
+        })
+    }
+}
+
+impl Client {
+    /// Downloads `info.download_url` (signed, through the client's pipeline),
+    /// checks the file against `info.hash_type`/`hash_value`, writes it to
+    /// `writer` and returns its length. A mismatch is [`Error::Integrity`] and
+    /// nothing is written. The URL must be on the client's base URI: the client
+    /// sends its credentials nowhere else.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wechatpay_chain::download::DownloadInfo;
+    /// use wechatpay_chain::sandbox::Sandbox;
+    ///
+    /// let sandbox = Sandbox::start()?;
+    /// let client = sandbox.client();
+    /// let info: DownloadInfo = client
+    ///     .chain("v3/bill/tradebill")
+    ///     .get(json!({ "query": { "bill_date": "2019-06-11" } }))?
+    ///     .json()?;
+    /// let mut file = Vec::new();
+    /// let n = client.download_to(&info, &mut file)?;
+    /// assert_eq!(n as usize, file.len());
+    /// assert!(String::from_utf8_lossy(&file).starts_with("交易时间"));
+    /// # Ok::<_, wechatpay_chain::Error>(())
+    /// ```
+    pub fn download_to(&self, info: &DownloadInfo, mut writer: impl Write) -> Result<u64, Error> {
+        let (template, options) = self.download_call(&info.download_url)?;
+        let response = self.chain(&template).get(options)?;
+        let body = checked(info, response)?;
+        writer
+            .write_all(&body)
+            .and_then(|()| writer.flush())
+            .map_err(|e| write_error(&e))?;
+        Ok(body.len() as u64)
+    }
+
+    /// The async twin of [`download_to`](Self::download_to), writing to a
+    /// [`tokio::io::AsyncWrite`] (e.g. a `tokio::fs::File`).
+    pub async fn download_to_async<W>(
+        &self,
+        info: &DownloadInfo,
+        mut writer: W,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin,
+    {
+        let (template, options) = self.download_call(&info.download_url)?;
+        let response = self.chain(&template).get_async(options).await?;
+        let body = checked(info, response)?;
+        writer.write_all(&body).await.map_err(|e| write_error(&e))?;
+        writer.flush().await.map_err(|e| write_error(&e))?;
+        Ok(body.len() as u64)
+    }
+
+    /// Splits a download URL into a template of placeholders (one a segment, so
+    /// each is encoded exactly as expansion encodes it) and the options.
+    fn download_call(&self, url: &str) -> Result<(String, Value), Error> {
+        let base = self.base_uri();
+        let rest = url.strip_prefix(base.as_str()).ok_or_else(|| {
+            Error::option(
+                "download_url",
+                format!(
+                    "`{}` is not on the client's base URI {base}; the client sends its credentials nowhere else",
+                    clip(url)
+                ),
+            )
+        })?;
+        let (path, query) = match rest.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (rest, None),
+        };
+        if path.is_empty() || path.contains('#') {
+            return Err(Error::option(
+                "download_url",
+                format!("`{}` has no usable path", clip(url)),
+            ));
+        }
+        let mut options = Map::new();
+        let mut template = Vec::new();
+        for (i, segment) in path.split('/').enumerate() {
+            let value = percent_decode(segment).ok_or_else(|| {
+                Error::option(
+                    "download_url",
+                    format!("`{}` has a malformed or non-UTF-8 escape", clip(url)),
+                )
+            })?;
+            let name = format!("seg{i}");
+            template.push(format!("{{{name}}}"));
+            options.insert(name, Value::String(value));
+        }
+        if let Some(q) = query.filter(|q| !q.is_empty()) {
+            options.insert("query".into(), json!(q));
+        }
+        Ok((template.join("/"), Value::Object(options)))
+    }
+}
+
+/// The body of a download once its hash (or its signature) checks out.
+fn checked(info: &DownloadInfo, response: Response) -> Result<bytes::Bytes, Error> {
+    let verified = response.is_verified();
+    let body = response.into_raw().body;
+    match (&info.hash_type, &info.hash_value) {
+        (Some(t), Some(v)) => check_hash(t, v, &body)?,
+        (None, None) if verified => {}
+        (None, None) => {
+            return Err(Error::Integrity {
+                reason:
+                    "the file is served unsigned and no hash_type/hash_value was given to check it"
+                        .into(),
+            })
+        }
+        _ => {
+            return Err(Error::Integrity {
+                reason: "hash_type and hash_value go together; one is missing".into(),
+            })
+        }
+    }
+    Ok(body)
+}
+
+/// A failing writer is an I/O failure of the transfer ([`Error::Transport`],
+/// kind `Other`); the file itself had checked out.
+fn write_error(e: &std::io::Error) -> Error {
+    Error::Transport {
+        kind: crate::error::TransportKind::Other,
+        source: format!("the downloaded file checked out but could not be written ({e})").into(),
+    }
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(96) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

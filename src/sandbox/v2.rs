@@ -1,0 +1,184 @@
+//! APIv2 in the sandbox: `pay/micropay` and `pay/orderquery`, XML in and out,
+//! signed with the sandbox's APIv2 secret, as WeChat's v2 gateway answers.
+//!
+//! APIv2 requests carry no Authorization header: the `sign` field is the proof, so
+//! these paths are answered before the APIv3 check.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Method, Response, StatusCode};
+use http_body_util::Full;
+use serde_json::{Map, Value};
+
+use crate::v2::{from_xml, sign, to_xml, SignType};
+
+/// The APIv2 secret the sandbox signs with (32 bytes, test only).
+pub const APIV2_SECRET: &str = "sandbox0apiv2secret0000000000000";
+
+/// Paid micropay orders, by `out_trade_no`.
+#[derive(Default)]
+pub(crate) struct V2Orders(Mutex<HashMap<String, Map<String, Value>>>);
+
+/// Whether `path` (no leading slash) is an APIv2 path the sandbox serves.
+pub(crate) fn serves(path: &str) -> bool {
+    matches!(path, "pay/micropay" | "pay/orderquery")
+}
+
+/// Answers one APIv2 request.
+pub(crate) fn answer(
+    orders: &V2Orders,
+    mchid: &str,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Response<Full<Bytes>> {
+    let fields = if *method == Method::GET {
+        Ok(query.map(parse_query).unwrap_or_default())
+    } else {
+        from_xml(&String::from_utf8_lossy(body))
+    };
+    let fields = match fields {
+        Ok(f) => f,
+        Err(e) => return fail(&format!("XML格式错误: {e}")),
+    };
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let sign_type = match fields.get("sign_type").and_then(Value::as_str) {
+        None => SignType::Md5,
+        Some(name) => match SignType::parse(name) {
+            Some(t) => t,
+            None => return fail("sign_type 参数错误"),
+        },
+    };
+    if sign(&fields, sign_type, APIV2_SECRET) != text("sign") {
+        return fail("签名错误");
+    }
+    if text("mch_id") != mchid {
+        return fail("mch_id 参数错误");
+    }
+    let mut reply = Map::new();
+    reply.insert("return_code".into(), "SUCCESS".into());
+    reply.insert("return_msg".into(), "OK".into());
+    for k in ["appid", "mch_id"] {
+        reply.insert(k.into(), text(k).into());
+    }
+    reply.insert("nonce_str".into(), crate::crypto::nonce::generate().into());
+    match path {
+        "pay/micropay" => micropay(orders, &fields, &mut reply),
+        _ => orderquery(orders, &fields, &mut reply),
+    }
+    if sign_type == SignType::HmacSha256 {
+        reply.insert("sign_type".into(), "HMAC-SHA256".into());
+    }
+    let signature = sign(&reply, sign_type, APIV2_SECRET);
+    reply.insert("sign".into(), signature.into());
+    xml_response(&reply)
+}
+
+fn micropay(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<String, Value>) {
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let required = [
+        "appid",
+        "body",
+        "out_trade_no",
+        "total_fee",
+        "spbill_create_ip",
+        "auth_code",
+    ];
+    if let Some(missing) = required.iter().find(|k| text(k).is_empty()) {
+        return result_fail(reply, "PARAM_ERROR", &format!("缺少参数 {missing}"));
+    }
+    // A payment code starting with `0` is how tests ask for a declined payment.
+    if text("auth_code").starts_with('0') {
+        return result_fail(reply, "AUTH_CODE_INVALID", "授权码参数错误");
+    }
+    let mut order = Map::new();
+    order.insert("openid".into(), "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into());
+    order.insert("is_subscribe".into(), "N".into());
+    order.insert("trade_type".into(), "MICROPAY".into());
+    order.insert("bank_type".into(), "CMC".into());
+    order.insert("total_fee".into(), text("total_fee").into());
+    order.insert("fee_type".into(), "CNY".into());
+    order.insert("cash_fee".into(), text("total_fee").into());
+    order.insert(
+        "transaction_id".into(),
+        format!("4200{:024}", text("out_trade_no").len()).into(),
+    );
+    order.insert("out_trade_no".into(), text("out_trade_no").into());
+    order.insert("time_end".into(), "20141030133525".into());
+    orders
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(text("out_trade_no"), order.clone());
+    reply.insert("result_code".into(), "SUCCESS".into());
+    reply.extend(order);
+}
+
+fn orderquery(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<String, Value>) {
+    let out_trade_no = fields
+        .get("out_trade_no")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let found = orders
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(out_trade_no)
+        .cloned();
+    match found {
+        None => result_fail(reply, "ORDERNOTEXIST", "此交易订单号不存在"),
+        Some(order) => {
+            reply.insert("result_code".into(), "SUCCESS".into());
+            reply.extend(order);
+            reply.insert("trade_state".into(), "SUCCESS".into());
+            reply.insert("trade_state_desc".into(), "支付成功".into());
+        }
+    }
+}
+
+fn result_fail(reply: &mut Map<String, Value>, code: &str, description: &str) {
+    reply.insert("result_code".into(), "FAIL".into());
+    reply.insert("err_code".into(), code.into());
+    reply.insert("err_code_des".into(), description.into());
+}
+
+/// A `return_code` FAIL answer: unsigned, as WeChat sends it.
+fn fail(message: &str) -> Response<Full<Bytes>> {
+    let mut reply = Map::new();
+    reply.insert("return_code".into(), "FAIL".into());
+    reply.insert("return_msg".into(), message.into());
+    xml_response(&reply)
+}
+
+fn xml_response(reply: &Map<String, Value>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(to_xml(reply))));
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    response
+}
+
+fn parse_query(query: &str) -> Map<String, Value> {
+    super::routes::parse_query(query)
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect()
+}

@@ -1,0 +1,201 @@
+//! The XML of APIv2: `<xml><k>v</k>…</xml>` out, a flat (or nested) map in.
+//!
+//! The reader refuses DTDs and every entity but the five predefined ones and
+//! character references, so no XXE or entity expansion can happen.
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use serde_json::{Map, Value};
+
+/// Writes `<xml>` with one element per entry, CDATA where a value holds markup.
+///
+/// ```
+/// use serde_json::json;
+/// let xml = wechatpay_chain::v2::to_xml(json!({"a": "1", "b": "x<y"}).as_object().unwrap());
+/// assert_eq!(xml, "<xml><a>1</a><b><![CDATA[x<y]]></b></xml>");
+/// ```
+pub fn to_xml(data: &Map<String, Value>) -> String {
+    let mut out = String::with_capacity(64 + data.len() * 32);
+    out.push_str("<xml>");
+    write_entries(data, &mut out);
+    out.push_str("</xml>");
+    out
+}
+
+fn write_entries(data: &Map<String, Value>, out: &mut String) {
+    for (key, value) in data {
+        // Keys come from code; one that is not an XML name becomes `item`, as PHP does.
+        let tag = if is_element_name(key) {
+            key.as_str()
+        } else {
+            "item"
+        };
+        out.push('<');
+        out.push_str(tag);
+        out.push('>');
+        match value {
+            Value::Object(map) => write_entries(map, out),
+            Value::Array(items) => {
+                for item in items {
+                    out.push_str("<item>");
+                    write_text(&scalar_text(item), out);
+                    out.push_str("</item>");
+                }
+            }
+            other => write_text(&scalar_text(other), out),
+        }
+        out.push_str("</");
+        out.push_str(tag);
+        out.push('>');
+    }
+}
+
+pub(crate) fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn write_text(text: &str, out: &mut String) {
+    if text.contains(['<', '>', '&', '"']) {
+        // `]]>` cannot appear inside CDATA: split it across two sections.
+        out.push_str("<![CDATA[");
+        out.push_str(&text.replace("]]>", "]]]]><![CDATA[>"));
+        out.push_str("]]>");
+    } else {
+        out.push_str(text);
+    }
+}
+
+fn is_element_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+}
+
+/// Reads an APIv2 answer: the root's children as a map of strings (nested
+/// elements become nested maps). DTDs and custom entities are refused.
+///
+/// ```
+/// let map = wechatpay_chain::v2::from_xml("<xml><return_code><![CDATA[SUCCESS]]></return_code><n>1 &amp; 2</n></xml>")?;
+/// assert_eq!(map["return_code"], "SUCCESS");
+/// assert_eq!(map["n"], "1 & 2");
+/// assert!(wechatpay_chain::v2::from_xml("<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><xml><a>&e;</a></xml>").is_err());
+/// # Ok::<_, String>(())
+/// ```
+pub fn from_xml(xml: &str) -> Result<Map<String, Value>, String> {
+    let mut reader = Reader::from_str(xml);
+    // (element name, children so far, text so far)
+    let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
+    let mut root: Option<Map<String, Value>> = None;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+        match event {
+            Event::DocType(_) => return Err("DTDs are refused (XXE protection)".into()),
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_owned();
+                stack.push((name, Map::new(), String::new()));
+            }
+            Event::Empty(e) => {
+                let name = e.name().as_ref().to_owned();
+                match stack.last_mut() {
+                    Some((_, children, _)) => {
+                        children.insert(name, Value::String(String::new()));
+                    }
+                    None => root = Some(Map::new()),
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, _, text)) = stack.last_mut() {
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if let Some((_, _, text)) = stack.last_mut() {
+                    text.push_str(&c.into_inner());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    _ => match r.xml10_content().as_ref() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        other => {
+                            return Err(format!(
+                            "entity `&{other};` is refused (only the predefined ones are allowed)"
+                        ))
+                        }
+                    },
+                };
+                if let Some((_, _, text)) = stack.last_mut() {
+                    text.push(resolved);
+                }
+            }
+            Event::End(_) => {
+                let Some((name, children, text)) = stack.pop() else {
+                    return Err("unbalanced end tag".into());
+                };
+                let value = if children.is_empty() {
+                    Value::String(text)
+                } else {
+                    Value::Object(children)
+                };
+                match stack.last_mut() {
+                    Some((_, parent, _)) => {
+                        parent.insert(name, value);
+                    }
+                    None => {
+                        root = Some(match value {
+                            Value::Object(m) => m,
+                            _ => Map::new(),
+                        })
+                    }
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err("the XML ends inside an element".into());
+    }
+    root.ok_or_else(|| "no root element".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips_and_escapes_cdata_ends() {
+        let data = json!({"a": "1", "b": "x]]>y<", "n": 5, "nested": {"c": "d"}});
+        let xml = to_xml(data.as_object().unwrap());
+        let back = from_xml(&xml).unwrap();
+        assert_eq!(back["a"], "1");
+        assert_eq!(back["b"], "x]]>y<");
+        assert_eq!(back["n"], "5");
+        assert_eq!(back["nested"]["c"], "d");
+    }
+
+    #[test]
+    fn hostile_xml_is_refused() {
+        for xml in [
+            "<!DOCTYPE lolz [<!ENTITY lol \"lol\">]><xml><a>&lol;</a></xml>",
+            "<xml><a>&custom;</a></xml>",
+            "<xml><a>open",
+            "<xml><a></b></xml>",
+            "",
+        ] {
+            assert!(from_xml(xml).is_err(), "{xml}");
+        }
+    }
+}

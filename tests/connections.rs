@@ -1,0 +1,70 @@
+//! One connection pool per transport, with keep-alive: many requests at
+//! concurrency 16 open at most 16 connections (the sandbox counts what it accepts).
+
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+use wechatpay_chain::sandbox::{Sandbox, SEED_ORDER};
+
+/// The figure; about 4 s in a debug build (the sandbox reuses its answer
+/// signature, and aws-lc signs at full speed even unoptimised).
+const REQUESTS: usize = 5_000;
+const CONCURRENCY: usize = 16;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_reuse_at_most_sixteen_connections() {
+    let sandbox = Sandbox::builder()
+        .cache_signatures(Duration::from_secs(60))
+        .start_async()
+        .await
+        .unwrap();
+    let client = sandbox.client();
+    let chain = client.chain("v3/discount-card/orders/{out_order_no}");
+    let ok = stream::iter(0..REQUESTS)
+        .map(|_| chain.get_async(json!({ "out_order_no": SEED_ORDER })))
+        .buffer_unordered(CONCURRENCY)
+        .filter(|r| futures::future::ready(r.as_ref().is_ok_and(|r| r.status() == 200)))
+        .count()
+        .await;
+    assert_eq!(ok, REQUESTS);
+    let stats = sandbox.stats();
+    assert!(
+        stats.connections <= CONCURRENCY as u64,
+        "{} connections for {REQUESTS} requests at c={CONCURRENCY}",
+        stats.connections
+    );
+    assert_eq!(stats.requests, REQUESTS as u64);
+    // Identical answers reuse the sandbox's signature (one per minute at most).
+    assert!(stats.signatures <= 3, "{stats:?}");
+
+    // The same figures, signed, over HTTP.
+    let served: serde_json::Value = client
+        .chain("sandbox/stats")
+        .get_async(json!(null))
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(served["connections"], stats.connections);
+    // Counted once signed: the stats answer itself is not in them yet.
+    assert_eq!(served["requests"], REQUESTS as u64);
+}
+
+#[test]
+fn blocking_requests_reuse_one_connection() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    for _ in 0..50 {
+        let res = client
+            .chain("v3/discount-card/orders/{out_order_no}")
+            .get(json!({ "out_order_no": SEED_ORDER }))
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let stats = sandbox.stats();
+    assert_eq!(stats.connections, 1, "{stats:?}");
+    // Without the cache every answer is signed afresh.
+    assert_eq!(stats.signatures, 50);
+    assert_eq!(stats.cached_signatures, 0);
+}

@@ -1,0 +1,298 @@
+//! Platform certificates: the sandbox serves `v3/certificates` encrypted; the
+//! download is verified (bootstrapped by the certificate it brings when its serial
+//! is new), decrypted, and its keys verify the sandbox's answers; a background
+//! refresh swaps keys into a running client.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use wechatpay_chain::sandbox::{Sandbox, APIV3_KEY};
+use wechatpay_chain::{Client, Error};
+
+fn bare_builder(sandbox: &Sandbox) -> wechatpay_chain::ClientBuilder {
+    Client::builder()
+        .mchid(sandbox.mchid())
+        .serial(sandbox.merchant_serial())
+        .private_key(sandbox.keys().merchant_private_key().clone())
+        .apiv3_key(APIV3_KEY)
+        .base_uri(sandbox.url())
+}
+
+#[test]
+fn the_download_bootstraps_and_its_keys_verify_the_sandbox() {
+    let sandbox = Sandbox::builder()
+        .sign_with_certificate(true)
+        .start()
+        .unwrap();
+    // A client with no platform key at all: the first download.
+    let first = bare_builder(&sandbox)
+        .without_platform_keys()
+        .build()
+        .unwrap();
+    assert!(first.platform_serials().is_empty());
+    // Nothing else verifies yet.
+    let err = first
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options())
+        .unwrap_err();
+    assert!(matches!(err, Error::Verification { .. }), "{err}");
+
+    let certs = first.download_certificates().unwrap();
+    assert_eq!(certs.len(), 1);
+    assert_eq!(certs[0].serial(), PLATFORM_CERT_SERIAL);
+    assert!(
+        certs[0].expire_time().ends_with("+08:00"),
+        "{}",
+        certs[0].expire_time()
+    );
+    assert!(certs[0].not_after().is_some());
+    assert_eq!(
+        certs[0].pem().trim(),
+        fixture("keys/platform_cert.pem").trim()
+    );
+
+    first.install_certificates(&certs);
+    assert_eq!(
+        first.platform_serials(),
+        vec![PLATFORM_CERT_SERIAL.to_owned()]
+    );
+    let order: serde_json::Value = first
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options())
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(order["out_order_no"], SEED_ORDER);
+
+    // A client built from the downloaded certificate alone verifies too.
+    let second = bare_builder(&sandbox)
+        .platform_certificate(certs[0].public_key().clone())
+        .build()
+        .unwrap();
+    assert!(second
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options())
+        .is_ok());
+}
+
+#[test]
+fn public_key_mode_works_side_by_side() {
+    // The default sandbox signs with the PUB_KEY_ID_: a public-key client downloads
+    // the certificate (verified by the key id), then holds both kinds of key.
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    let certs = client.download_certificates().unwrap();
+    client.install_certificates(&certs);
+    let mut serials = client.platform_serials();
+    serials.sort();
+    assert_eq!(
+        serials,
+        vec![
+            PLATFORM_CERT_SERIAL.to_owned(),
+            sandbox.platform_serial().to_owned()
+        ]
+    );
+    // Answers under the key id still verify.
+    assert!(client
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options())
+        .is_ok());
+    assert_eq!(client.download_certificates().unwrap().len(), 1);
+    // Encryption keeps preferring the key id.
+    assert_eq!(
+        client.encrypt("x").unwrap().serial,
+        sandbox.platform_serial()
+    );
+}
+
+#[test]
+fn a_download_that_does_not_verify_or_decrypt_is_refused() {
+    let sandbox = Sandbox::start().unwrap();
+    // Another APIv3 key: the certificate does not decrypt.
+    let wrong_key = sandbox
+        .client_builder()
+        .apiv3_key("0123456789abcdef0123456789abcdef")
+        .build()
+        .unwrap();
+    let err = wrong_key.download_certificates().unwrap_err().to_string();
+    assert!(err.contains("does not authenticate"), "{err}");
+
+    // A listing whose certificate is genuine but whose answer is signed by another
+    // key under the certificate's serial: the bootstrap check fails.
+    // The forgery is answered by a closure transport.
+    let forged = forged_answer(&sandbox);
+    let client = sandbox
+        .client_builder()
+        .sync_http_client(move |_req: http::Request<bytes::Bytes>| Ok(forged.clone()))
+        .build()
+        .unwrap();
+    let err = client.download_certificates().unwrap_err();
+    assert!(matches!(err, Error::Verification { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("certificates it brings do not verify"),
+        "{err}"
+    );
+
+    // Without an APIv3 key: a configuration error naming it.
+    let no_key = Client::builder()
+        .mchid(MCHID)
+        .serial(MERCHANT_SERIAL)
+        .private_key(merchant_key())
+        .platform_key(PUB_KEY_ID, platform_public())
+        .base_uri(sandbox.url())
+        .build()
+        .unwrap();
+    let err = no_key.download_certificates().unwrap_err().to_string();
+    assert!(err.contains("APIv3 key"), "{err}");
+}
+
+/// The sandbox's own listing, fetched through a verified call.
+fn sandbox_listing(sandbox: &Sandbox) -> serde_json::Value {
+    let client = sandbox.client_builder().platform_certificate(
+        wechatpay_chain::PublicKey::from_pem(&fixture("keys/platform_cert.pem")).unwrap(),
+    );
+    client
+        .build()
+        .unwrap()
+        .chain("v3/certificates")
+        .get(json!(null))
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// A genuine listing signed by the merchant key (not the platform's) under the
+/// certificate's serial.
+fn forged_answer(sandbox: &Sandbox) -> http::Response<bytes::Bytes> {
+    let body = sandbox_listing(sandbox).to_string();
+    let ts = now().to_string();
+    let nonce = "F".repeat(32);
+    let sig = merchant_key()
+        .sign_base64(&wechatpay_chain::verifier::string_to_verify(
+            &ts,
+            &nonce,
+            body.as_bytes(),
+        ))
+        .unwrap();
+    http::Response::builder()
+        .status(200)
+        .header("Wechatpay-Timestamp", ts)
+        .header("Wechatpay-Nonce", nonce)
+        .header("Wechatpay-Serial", PLATFORM_CERT_SERIAL)
+        .header("Wechatpay-Signature", sig)
+        .body(bytes::Bytes::from(body))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_refresh_swaps_keys_without_dropping_requests() {
+    let sandbox = Sandbox::builder()
+        .sign_with_certificate(true)
+        .start_async()
+        .await
+        .unwrap();
+    // Starts knowing only the public key id: the sandbox's answers (signed under the
+    // certificate) fail until the refresh installs the certificate.
+    let client = bare_builder(&sandbox)
+        .platform_key(
+            sandbox.platform_serial(),
+            sandbox.keys().platform_public_key().clone(),
+        )
+        .build()
+        .unwrap();
+    assert!(client
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get_async(seed_get_options())
+        .await
+        .is_err());
+
+    let refresh = client
+        .refresh_certificates(Duration::from_millis(50))
+        .unwrap();
+    assert_eq!(refresh.wait_first().await.unwrap(), 1);
+    assert!(client
+        .platform_serials()
+        .contains(&PLATFORM_CERT_SERIAL.to_owned()));
+
+    // Requests keep succeeding while the refresh swaps the key set under them.
+    let ok = Arc::new(AtomicUsize::new(0));
+    let mut calls = Vec::new();
+    for _ in 0..24 {
+        let client = client.clone();
+        let ok = ok.clone();
+        calls.push(tokio::spawn(async move {
+            let res = client
+                .chain("v3/discount-card/orders/{out_order_no}")
+                .get_async(seed_get_options())
+                .await;
+            if res.is_ok() {
+                ok.fetch_add(1, Ordering::Relaxed);
+            }
+            res.map(|_| ())
+        }));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(ok.load(Ordering::Relaxed), 24);
+
+    assert!(!refresh.is_finished());
+    refresh.stop();
+    // The keys stay after stopping.
+    assert!(client
+        .platform_serials()
+        .contains(&PLATFORM_CERT_SERIAL.to_owned()));
+}
+
+#[test]
+fn refresh_needs_a_runtime() {
+    let client = client("https://api.mch.weixin.qq.com/");
+    let err = client
+        .refresh_certificates(Duration::from_secs(60))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tokio runtime"), "{err}");
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn wxpay_certificates_writes_the_pem_files() {
+    let dir = std::env::temp_dir().join(format!("wxpay-certs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxpay"))
+        .args(["certificates", "--sandbox", "--output"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("serial={PLATFORM_CERT_SERIAL}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("expire="), "{stdout}");
+    let pem =
+        std::fs::read_to_string(dir.join(format!("wechatpay_{PLATFORM_CERT_SERIAL}.pem"))).unwrap();
+    assert_eq!(pem.trim(), fixture("keys/platform_cert.pem").trim());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Without the merchant configuration: a clear error naming the flag.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxpay"))
+        .args(["certificates", "--output", "/nonexistent"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mchid"));
+}

@@ -1,0 +1,152 @@
+//! Downloads WeChat serves unsigned: fetched signed, checked by the hash the
+//! preceding call returned, written to a writer only when it matches.
+
+mod common;
+
+use serde_json::json;
+use sha2::Digest;
+use wechatpay_chain::download::{check_hash, DownloadInfo};
+use wechatpay_chain::sandbox::{Sandbox, StatusCode};
+use wechatpay_chain::Error;
+
+#[test]
+fn a_bill_downloads_and_matches_its_hash() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    for endpoint in ["v3/bill/tradebill", "v3/bill/fundflowbill"] {
+        let info: DownloadInfo = client
+            .chain(endpoint)
+            .get(json!({ "query": { "bill_date": "2019-06-11" } }))
+            .unwrap()
+            .json()
+            .unwrap();
+        assert!(
+            info.download_url.starts_with(sandbox.url()),
+            "{}",
+            info.download_url
+        );
+        assert_eq!(info.hash_type.as_deref(), Some("SHA1"));
+        let mut file = Vec::new();
+        let n = client.download_to(&info, &mut file).unwrap();
+        assert_eq!(n as usize, file.len());
+        assert!(String::from_utf8(file.clone())
+            .unwrap()
+            .contains("2019-06-11"));
+        check_hash("SHA1", info.hash_value.as_deref().unwrap(), &file).unwrap();
+    }
+}
+
+#[test]
+fn a_wrong_hash_fails_and_writes_nothing() {
+    let sandbox = Sandbox::start().unwrap();
+    let url = sandbox.url().to_owned();
+    sandbox.route("GET", "v3/bill/tradebill", move |_| {
+        (
+            StatusCode::OK,
+            json!({
+                "hash_type": "SHA1",
+                "hash_value": "0000000000000000000000000000000000000000",
+                "download_url": format!("{url}v3/billdownload/file?token=TRADE20190611"),
+            }),
+        )
+    });
+    let client = sandbox.client();
+    let info: DownloadInfo = client
+        .chain("v3/bill/tradebill")
+        .get(json!({ "query": { "bill_date": "2019-06-11" } }))
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut file = Vec::new();
+    let err = client.download_to(&info, &mut file).unwrap_err();
+    assert!(matches!(err, Error::Integrity { .. }), "{err:?}");
+    assert!(err.to_string().contains("not the expected 0000"), "{err}");
+    assert!(file.is_empty());
+    // An unknown hash type is refused too.
+    let mut info = info;
+    info.hash_type = Some("MD5".into());
+    assert!(matches!(
+        client.download_to(&info, &mut file),
+        Err(Error::Integrity { .. })
+    ));
+}
+
+#[test]
+fn sha256_and_async_writers() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    // Fetch the file's bytes once to compute a SHA-256 for it.
+    let url = format!(
+        "{}v3/billdownload/file?token=FUNDFLOW20240229",
+        sandbox.url()
+    );
+    let mut bytes = Vec::new();
+    let sha1_info = DownloadInfo::unhashed(url.clone());
+    // Unsigned and no hash: refused.
+    let err = client.download_to(&sha1_info, &mut bytes).unwrap_err();
+    assert!(err.to_string().contains("no hash_type"), "{err}");
+    let raw = client
+        .chain("v3/billdownload/file")
+        .get(json!({ "query": "token=FUNDFLOW20240229" }))
+        .unwrap();
+    assert!(!raw.is_verified());
+    let digest = sha2::Sha256::digest(raw.body());
+    let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+    let info = DownloadInfo::new(url, "SHA256", hex);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut sink: Vec<u8> = Vec::new();
+    let n = rt
+        .block_on(client.download_to_async(&info, &mut sink))
+        .unwrap();
+    assert_eq!(n as usize, sink.len());
+    assert_eq!(sink, raw.body().as_ref());
+}
+
+#[test]
+fn credentials_go_only_to_the_base_uri() {
+    let sandbox = Sandbox::start().unwrap();
+    let info = DownloadInfo::new(
+        "https://evil.example/v3/billdownload/file?token=x",
+        "SHA1",
+        "00",
+    );
+    let err = sandbox.client().download_to(&info, Vec::new()).unwrap_err();
+    assert!(matches!(err, Error::Option { .. }), "{err:?}");
+    assert!(err.to_string().contains("base URI"), "{err}");
+    // Path tricks are refused before sending.
+    let info = DownloadInfo::new(
+        format!("{}v3/../v3/billdownload/file", sandbox.url()),
+        "SHA1",
+        "00",
+    );
+    assert!(sandbox
+        .client()
+        .download_to(&info, Vec::new())
+        .unwrap_err()
+        .is_before_send());
+}
+
+#[test]
+fn a_signed_endpoint_stays_signature_checked() {
+    // A download_url pointing at a signed endpoint: its answer is verified as usual,
+    // and the hash still applies.
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    let url = format!(
+        "{}v3/discount-card/orders/{}",
+        sandbox.url(),
+        common::SEED_ORDER
+    );
+    let mut out = Vec::new();
+    let n = client
+        .download_to(&DownloadInfo::unhashed(url.clone()), &mut out)
+        .unwrap();
+    assert!(n > 0 && String::from_utf8_lossy(&out).contains(common::SEED_ORDER));
+    let err = client
+        .download_to(&DownloadInfo::new(url, "SHA256", "ab"), Vec::new())
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity { .. }));
+}
