@@ -233,7 +233,10 @@ impl Client {
             m.before_signing(&mut request)?;
         }
         // APIv2 carries its `sign` in the payload, made at build time.
-        let apiv2 = request.extensions().get::<Endpoint>().is_some_and(|e| e.apiv2);
+        let apiv2 = request
+            .extensions()
+            .get::<Endpoint>()
+            .is_some_and(|e| e.apiv2);
         if !apiv2 {
             let timestamp = (inner.clock)().to_string();
             let nonce = (inner.nonce)();
@@ -267,7 +270,12 @@ impl Client {
 
     fn verify(&self, endpoint: &Endpoint, raw: http::Response<Bytes>) -> Result<Response, Error> {
         if endpoint.apiv2 {
-            let secret = self.inner.apiv2_secret.as_ref().map(|s| s.as_str()).unwrap_or_default();
+            let secret = self
+                .inner
+                .apiv2_secret
+                .as_ref()
+                .map(|s| s.as_str())
+                .unwrap_or_default();
             return crate::v2::verify(&endpoint.path, raw, secret);
         }
         let now = (self.inner.clock)();
@@ -442,7 +450,11 @@ impl ClientBuilder {
     /// WeChat ships them as `apiclient_cert.p12`; convert once with
     /// `openssl pkcs12 -in apiclient_cert.p12 -out apiclient.pem -nodes`, or use the
     /// `apiclient_cert.pem` / `apiclient_key.pem` pair from the download.
-    pub fn merchant_certificate(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+    pub fn merchant_certificate(
+        mut self,
+        cert_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+    ) -> Self {
         self.client_certificate = Some((cert_pem.into(), key_pem.into()));
         self
     }

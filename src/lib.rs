@@ -72,9 +72,9 @@ mod client;
 pub mod crypto;
 #[cfg(doctest)]
 mod docs;
+pub mod download;
 mod encoding;
 mod error;
-pub mod download;
 pub mod media;
 mod middleware;
 pub mod notification;
@@ -83,9 +83,9 @@ pub mod pay_sign;
 mod request;
 mod response;
 mod retry;
-mod sensitive;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+mod sensitive;
 pub mod signer;
 mod template;
 pub mod transport;
@@ -102,8 +102,8 @@ pub use middleware::Middleware;
 pub use options::Timeouts;
 pub use request::Endpoint;
 pub use response::Response;
-pub use sensitive::Encrypted;
 pub use retry::RetryPolicy;
+pub use sensitive::Encrypted;
 pub use template::normalize_segment;
 /// Writes a PHP property chain as a [`Chain`]:
 /// `chain!(client->v3->discountCard->orders->_out_order_no_)` is

@@ -59,15 +59,21 @@ pub struct Signer {
     mchid: String,
     serial: String,
     key: PrivateKey,
+    /// `SCHEME mchid="…",serial_no="…",timestamp="`: the constant start of every
+    /// Authorization header, built once.
+    prefix: String,
 }
 
 impl Signer {
     /// A signer for merchant `mchid` whose certificate serial is `serial`.
     pub fn new(mchid: impl Into<String>, serial: impl Into<String>, key: PrivateKey) -> Self {
+        let (mchid, serial) = (mchid.into(), serial.into());
+        let prefix = format!(r#"{SCHEME} mchid="{mchid}",serial_no="{serial}",timestamp=""#);
         Signer {
-            mchid: mchid.into(),
-            serial: serial.into(),
+            mchid,
+            serial,
             key,
+            prefix,
         }
     }
 
@@ -100,10 +106,21 @@ impl Signer {
     ) -> Result<String, Error> {
         let message = string_to_sign(method, target, timestamp, nonce, body);
         let signature = self.key.sign_base64(&message)?;
-        Ok(format!(
-            r#"{SCHEME} mchid="{}",serial_no="{}",timestamp="{timestamp}",nonce_str="{nonce}",signature="{signature}""#,
-            self.mchid, self.serial
-        ))
+        let mut header = String::with_capacity(
+            self.prefix.len() + timestamp.len() + nonce.len() + signature.len() + 28,
+        );
+        for piece in [
+            self.prefix.as_str(),
+            timestamp,
+            r#"",nonce_str=""#,
+            nonce,
+            r#"",signature=""#,
+            &signature,
+            "\"",
+        ] {
+            header.push_str(piece);
+        }
+        Ok(header)
     }
 
     /// Signs `request` in place: computes the Authorization header over the request

@@ -3,11 +3,13 @@
 //! Both traits move `http` types, so any HTTP stack (or a closure, in tests) can
 //! carry the signed request. The default is [`ReqwestTransport`]: one connection pool
 //! per flavour, keep-alive on, redirects never followed (the Authorization header
-//! must not travel to another host).
+//! must not travel to another host). Blocking calls run reqwest's async client on a
+//! current-thread runtime driven by the calling thread itself: no hand-off to a
+//! background thread and back (context switches) per request.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -62,7 +64,22 @@ pub struct ReqwestTransport {
     max_body: usize,
     identity: Option<ClientIdentity>,
     async_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
-    blocking_pools: Mutex<HashMap<PoolKey, reqwest::blocking::Client>>,
+    /// Used only under `blocking_runtime`: their connections' tasks live there.
+    blocking_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
+    blocking_runtime: OnceLock<Result<BlockingRuntime, String>>,
+}
+
+/// The runtime blocking calls run on, created on first use. Dropping it never
+/// blocks (a client may be dropped inside async code).
+#[derive(Debug)]
+struct BlockingRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for BlockingRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// Pools differ by connect timeout and by whether they present the client
@@ -119,6 +136,25 @@ impl ReqwestTransport {
             identity: None,
             async_pools: Mutex::new(HashMap::new()),
             blocking_pools: Mutex::new(HashMap::new()),
+            blocking_runtime: OnceLock::new(),
+        }
+    }
+
+    fn blocking_runtime(&self) -> Result<&tokio::runtime::Runtime, Error> {
+        let runtime = self.blocking_runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|rt| BlockingRuntime(Some(rt)))
+                .map_err(|e| format!("cannot start the blocking transport's runtime ({e})"))
+        });
+        match runtime {
+            Ok(BlockingRuntime(Some(rt))) => Ok(rt),
+            Ok(BlockingRuntime(None)) => Err(transport_error(
+                "the blocking transport has shut down",
+                TransportKind::Other,
+            )),
+            Err(m) => Err(transport_error(m.clone(), TransportKind::Other)),
         }
     }
 
@@ -151,8 +187,16 @@ impl ReqwestTransport {
     }
 
     fn async_pool(&self, key: PoolKey) -> Result<reqwest::Client, Error> {
+        self.pool(&self.async_pools, key)
+    }
+
+    fn pool(
+        &self,
+        pools: &Mutex<HashMap<PoolKey, reqwest::Client>>,
+        key: PoolKey,
+    ) -> Result<reqwest::Client, Error> {
         let (connect, with_identity) = key;
-        let mut pools = self.async_pools.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pools = pools.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = pools.get(&key) {
             return Ok(c.clone());
         }
@@ -172,67 +216,25 @@ impl ReqwestTransport {
         pools.insert(key, client.clone());
         Ok(client)
     }
-
-    fn blocking_pool(&self, key: PoolKey) -> Result<reqwest::blocking::Client, Error> {
-        let (connect, with_identity) = key;
-        let mut pools = self
-            .blocking_pools
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = pools.get(&key) {
-            return Ok(c.clone());
-        }
-        let mut b = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            // Per-request timeouts are set on each request; none by default.
-            .timeout(None::<Duration>);
-        if let Some(t) = connect {
-            b = b.connect_timeout(t);
-        }
-        if let (true, Some(identity)) = (with_identity, &self.identity) {
-            b = b.identity(identity.0.clone());
-        }
-        let client = b
-            .build()
-            .map_err(|e| transport_error(e, TransportKind::Other))?;
-        pools.insert(key, client.clone());
-        Ok(client)
-    }
 }
 
 impl SyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(transport_error(
+                "a blocking call inside an async runtime would stall it; use the async verbs",
+                TransportKind::Other,
+            ));
+        }
+        let runtime = self.blocking_runtime()?;
         let (timeout, connect) = self.timeouts(&request);
         let target = target_of(&request);
-        let pool = self.blocking_pool(self.pool_key(&request, connect)?)?;
-        let mut req = reqwest::blocking::Request::try_from(request)
+        let pool = self.pool(&self.blocking_pools, self.pool_key(&request, connect)?)?;
+        let mut req = reqwest::Request::try_from(request)
             .map_err(|e| transport_error(e, TransportKind::Url))?;
         check_url(req.url(), &target)?;
         *req.timeout_mut() = timeout;
-        let res = pool.execute(req).map_err(classify)?;
-        check_length(res.content_length(), self.max_body)?;
-        let mut out = Response::builder()
-            .status(res.status())
-            .version(res.version());
-        if let Some(h) = out.headers_mut() {
-            *h = res.headers().clone();
-        }
-        let mut body = Vec::new();
-        // One byte over the limit is enough to know the answer is too large.
-        let mut limited = std::io::Read::take(res, self.max_body as u64 + 1);
-        std::io::Read::read_to_end(&mut limited, &mut body).map_err(|e| {
-            let kind = if e.kind() == std::io::ErrorKind::TimedOut {
-                TransportKind::Timeout
-            } else {
-                TransportKind::Other
-            };
-            transport_error(e, kind)
-        })?;
-        check_length(Some(body.len() as u64), self.max_body)?;
-        out.body(Bytes::from(body))
-            .map_err(|e| transport_error(e, TransportKind::Other))
+        runtime.block_on(execute(pool, req, self.max_body))
     }
 }
 
@@ -253,23 +255,44 @@ impl AsyncHttpClient for ReqwestTransport {
         });
         Box::pin(async move {
             let (pool, req) = prepared?;
-            let mut res = pool.execute(req).await.map_err(classify)?;
-            check_length(res.content_length(), max_body)?;
-            let mut out = Response::builder()
-                .status(res.status())
-                .version(res.version());
-            if let Some(h) = out.headers_mut() {
-                *h = res.headers().clone();
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = res.chunk().await.map_err(classify)? {
-                body.extend_from_slice(&chunk);
-                check_length(Some(body.len() as u64), max_body)?;
-            }
-            out.body(Bytes::from(body))
-                .map_err(|e| transport_error(e, TransportKind::Other))
+            execute(pool, req, max_body).await
         })
     }
+}
+
+/// Sends `req` on `pool` and reads the answer, refusing a body over `max_body`
+/// (as soon as its length or what has arrived says so).
+async fn execute(
+    pool: reqwest::Client,
+    req: reqwest::Request,
+    max_body: usize,
+) -> Result<Response<Bytes>, Error> {
+    let mut res = pool.execute(req).await.map_err(classify)?;
+    check_length(res.content_length(), max_body)?;
+    let mut out = Response::builder()
+        .status(res.status())
+        .version(res.version());
+    if let Some(h) = out.headers_mut() {
+        *h = std::mem::take(res.headers_mut());
+    }
+    // A body in one chunk (the usual small answer) is kept as is, without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(classify)? {
+        if let Some(previous) = first.take() {
+            body.extend_from_slice(&previous);
+        }
+        if body.is_empty() {
+            first = Some(chunk);
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+        let received = body.len() + first.as_ref().map_or(0, Bytes::len);
+        check_length(Some(received as u64), max_body)?;
+    }
+    let body = first.unwrap_or_else(|| Bytes::from(body));
+    out.body(body)
+        .map_err(|e| transport_error(e, TransportKind::Other))
 }
 
 fn check_length(length: Option<u64>, max: usize) -> Result<(), Error> {

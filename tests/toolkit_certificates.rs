@@ -296,3 +296,30 @@ fn wxpay_certificates_writes_the_pem_files() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--mchid"));
 }
+
+#[test]
+fn generated_keys_come_with_a_self_signed_certificate() {
+    let keys = wechatpay_chain::sandbox::SandboxKeys::generate().unwrap();
+    let serial = keys.platform_certificate_serial().unwrap().to_owned();
+    assert_eq!(serial.len(), 40, "{serial}");
+    let sandbox = Sandbox::builder()
+        .keys(keys)
+        .sign_with_certificate(true)
+        .start()
+        .unwrap();
+    let first = bare_builder(&sandbox)
+        .without_platform_keys()
+        .build()
+        .unwrap();
+    let certs = first.download_certificates().unwrap();
+    assert_eq!(certs[0].serial(), serial);
+    first.install_certificates(&certs);
+    assert!(first
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options())
+        .is_ok());
+    assert_eq!(
+        sandbox.client().encrypt("x").unwrap().serial,
+        sandbox.platform_serial()
+    );
+}

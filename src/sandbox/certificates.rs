@@ -14,6 +14,7 @@ use x509_cert::Certificate;
 use super::keys::SandboxKeys;
 use super::routes::{error, Reply};
 use crate::crypto::{nonce, ApiV3Key};
+use crate::error::Error;
 
 /// The sandbox's APIv3 key (32 bytes); [`Sandbox::client`](super::Sandbox::client)
 /// is configured with it.
@@ -76,6 +77,46 @@ pub(crate) fn listing(keys: &SandboxKeys) -> Reply {
             },
         }]}),
     )
+}
+
+/// A self-signed X.509 certificate (PEM) for a generated platform key: a random
+/// 20-byte serial, valid from now for five years, RSASSA-PKCS1-v1_5 with SHA-256.
+pub(crate) fn self_signed(key: &rsa::PrivateKey) -> Result<String, Error> {
+    use std::str::FromStr;
+    use std::time::Duration;
+    use x509_cert::builder::{profile::cabf::Root, Builder, CertificateBuilder};
+    use x509_cert::der::EncodePem;
+    use x509_cert::name::Name;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::spki::SubjectPublicKeyInfo;
+    use x509_cert::time::Validity;
+
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::Config(format!(
+            "cannot make the sandbox platform certificate ({e})"
+        ))
+    };
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
+    let subject =
+        Name::from_str("CN=Wechatpay Sandbox Platform,O=Tenpay.com,L=Shenzhen,ST=Guangdong,C=CN")
+            .map_err(|e| failed(&e))?;
+    let mut serial = [0u8; 20];
+    getrandom::fill(&mut serial).map_err(|e| failed(&e))?;
+    serial[0] = (serial[0] & 0x7F) | 0x10; // positive, and 20 bytes long
+    let spki =
+        SubjectPublicKeyInfo::from_key(&rsa::PublicKey::from(key)).map_err(|e| failed(&e))?;
+    let builder = CertificateBuilder::new(
+        Root::new(false, subject).map_err(|e| failed(&e))?,
+        SerialNumber::new(&serial).map_err(|e| failed(&e))?,
+        Validity::from_now(Duration::from_secs(5 * 365 * 86_400)).map_err(|e| failed(&e))?,
+        spki,
+    )
+    .map_err(|e| failed(&e))?;
+    let cert = builder
+        .build::<_, rsa::pkcs1v15::Signature>(&signer)
+        .map_err(|e| failed(&e))?;
+    cert.to_pem(x509_cert::der::pem::LineEnding::LF)
+        .map_err(|e| failed(&e))
 }
 
 /// `2024-01-01T08:00:00+08:00`: a time as WeChat writes it (Beijing time).

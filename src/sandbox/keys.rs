@@ -110,13 +110,14 @@ impl SandboxKeys {
     }
 
     /// Two fresh RSA-2048 key pairs with a random merchant serial and platform key
-    /// id (takes a moment: prime generation).
+    /// id, and a self-signed certificate of the platform key (takes a moment: prime
+    /// generation).
     pub fn generate() -> Result<SandboxKeys, Error> {
         let (merchant_private, merchant_public) = generate_pair("merchant")?;
         let (platform_private, platform_public) = generate_pair("platform")?;
         let merchant_serial = random_chars(b"0123456789ABCDEF", 40)?;
         let platform_serial = format!("PUB_KEY_ID_01{}", random_chars(b"0123456789", 26)?);
-        Self::from_pems(
+        let keys = Self::from_pems(
             FIXTURE_MCHID,
             &merchant_serial,
             &platform_serial,
@@ -126,7 +127,9 @@ impl SandboxKeys {
                 platform_private,
                 platform_public,
             ],
-        )
+        )?;
+        let cert = super::certificates::self_signed(keys.platform_private.rsa_key())?;
+        keys.with_platform_certificate(&cert)
     }
 
     /// Loads the four PEM files of [`KEY_FILES`] (and the ids from `sandbox.json`)
@@ -229,6 +232,9 @@ impl SandboxKeys {
             .map_err(|e| Error::Config(format!("cannot create `{}` ({e})", dir.display())))?;
         for (i, (name, pem)) in KEY_FILES.iter().zip(&self.pems).enumerate() {
             write_file(&dir.join(name), pem, i % 2 == 0)?;
+        }
+        if let Some(pem) = self.platform_certificate_pem() {
+            write_file(&dir.join(CERT_FILE), pem, false)?;
         }
         Ok(())
     }

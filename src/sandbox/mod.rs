@@ -13,6 +13,11 @@
 //! - serves the discount-card orders statefully (`PATCH` and `GET
 //!   v3/discount-card/orders/{out_order_no}`), starting with the seed's order
 //!   [`SEED_ORDER`];
+//! - serves the helpers' endpoints: `v3/certificates` (the platform certificate,
+//!   encrypted with [`APIV3_KEY`]), the media uploads (checking the signature over
+//!   the `meta` part and the file's sha256), `v3/bill/tradebill` and
+//!   `v3/bill/fundflowbill` with an unsigned `v3/billdownload/file`, and builds signed,
+//!   encrypted notifications ([`Sandbox::notification`]);
 //! - answers routes a test registers with [`Sandbox::route`];
 //! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
 //!   `{"code": …, "message": …}`.
@@ -243,7 +248,8 @@ impl SandboxBuilder {
 
     /// Loads the keys and ids from `dir` (`merchant_private.pem`,
     /// `merchant_public.pem`, `platform_private.pem`, `platform_public.pem`,
-    /// `sandbox.json`) when they are there, else generates fresh RSA-2048 pairs and
+    /// `sandbox.json`, and `platform_cert.pem` when present) when they are there,
+    /// else generates fresh RSA-2048 pairs and a self-signed platform certificate and
     /// writes them; `sandbox.json` is rewritten with the base URI on every start.
     /// Without it the sandbox uses the crate's test keys (instant).
     pub fn keys_dir(mut self, dir: impl Into<PathBuf>) -> Self {
