@@ -74,7 +74,9 @@ fn pipeline(c: &mut Criterion) {
 
     // The whole pipeline with a transport that answers from memory: one signature
     // and one verification per call, plus everything above.
-    let body = Bytes::from_static(br#"{"out_order_no":"233bcbf407e87789b8e471f251774f95","state":"USER_PAID"}"#);
+    let body = Bytes::from_static(
+        br#"{"out_order_no":"233bcbf407e87789b8e471f251774f95","state":"USER_PAID"}"#,
+    );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")

@@ -28,9 +28,11 @@ fn signing(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("rsa2048");
     for &backend in Backend::all() {
-        g.bench_with_input(BenchmarkId::new("sign", backend.name()), &backend, |b, &be| {
-            b.iter(|| key.sign_base64_with(be, black_box(&message)))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("sign", backend.name()),
+            &backend,
+            |b, &be| b.iter(|| key.sign_base64_with(be, black_box(&message))),
+        );
         g.bench_with_input(
             BenchmarkId::new("verify", backend.name()),
             &backend,

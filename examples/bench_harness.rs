@@ -210,7 +210,11 @@ impl Drop for Server {
 }
 
 fn sandbox_stats(server: &Server) -> Result<Value, Failure> {
-    Ok(server.client.chain("sandbox/stats").get(json!(null))?.json()?)
+    Ok(server
+        .client
+        .chain("sandbox/stats")
+        .get(json!(null))?
+        .json()?)
 }
 
 fn orchestrate(requests: usize, pin_cpus: bool) -> Result<(), Failure> {
@@ -260,9 +264,7 @@ fn orchestrate(requests: usize, pin_cpus: bool) -> Result<(), Failure> {
     println!("| mode | backend | requests/s | client CPU/request | one RSA-2048 signature | ratio | client core busy | peak RSS | connections opened | failures |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (mode, label) in [("sync", "sync, c=1"), ("async", "async, c=16")] {
-        let before = sandbox_stats(&server)?["connections"]
-            .as_u64()
-            .unwrap_or(0);
+        let before = sandbox_stats(&server)?["connections"].as_u64().unwrap_or(0);
         let out = Command::new(&exe)
             .args(["--client", mode, "--url", &url, "--requests"])
             .arg(requests.to_string())

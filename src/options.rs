@@ -290,9 +290,12 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
 }
 
 fn parse_flag(key: &str, value: &Value) -> Result<bool, Error> {
-    value
-        .as_bool()
-        .ok_or_else(|| Error::option(key, format!("must be true or false, not {}", kind_of(value))))
+    value.as_bool().ok_or_else(|| {
+        Error::option(
+            key,
+            format!("must be true or false, not {}", kind_of(value)),
+        )
+    })
 }
 
 fn parse_seconds(key: &str, value: &Value) -> Result<Duration, Error> {

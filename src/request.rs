@@ -131,7 +131,11 @@ mod tests {
     #[test]
     fn per_request_base_uri_keeps_its_prefix() {
         let t = Template::parse("v3/statements").unwrap();
-        let req = b(Method::GET, &t, &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}))
+        let req = b(
+            Method::GET,
+            &t,
+            &json!({"base_uri": "https://apihk.mch.weixin.qq.com/hk/"}),
+        )
         .unwrap();
         assert_eq!(
             req.uri().to_string(),
@@ -147,8 +151,7 @@ mod tests {
     #[test]
     fn v2_paths_need_the_apiv2_secret() {
         let t = Template::parse("{ver}/pay/micropay").unwrap();
-        let e = b(Method::POST, &t, &json!({"ver": "V2"}))
-        .unwrap_err();
+        let e = b(Method::POST, &t, &json!({"ver": "V2"})).unwrap_err();
         assert!(e.to_string().contains("apiv2_secret"), "{e}");
     }
 }

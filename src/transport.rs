@@ -120,7 +120,12 @@ pub fn client_identity(cert_pem: &str, key_pem: &str) -> Result<ClientIdentity, 
     let pem = format!("{}\n{}\n", cert_pem.trim(), key_pem.trim());
     reqwest::Identity::from_pem(pem.as_bytes())
         .map(ClientIdentity)
-        .map_err(|e| Error::key("merchant client certificate", format!("rejected by TLS ({e})")))
+        .map_err(|e| {
+            Error::key(
+                "merchant client certificate",
+                format!("rejected by TLS ({e})"),
+            )
+        })
 }
 
 impl ReqwestTransport {
@@ -164,8 +169,15 @@ impl ReqwestTransport {
         self
     }
 
-    fn pool_key(&self, request: &Request<Bytes>, connect: Option<Duration>) -> Result<PoolKey, Error> {
-        let wants = request.extensions().get::<crate::v2::ClientCertificate>().is_some();
+    fn pool_key(
+        &self,
+        request: &Request<Bytes>,
+        connect: Option<Duration>,
+    ) -> Result<PoolKey, Error> {
+        let wants = request
+            .extensions()
+            .get::<crate::v2::ClientCertificate>()
+            .is_some();
         if wants && self.identity.is_none() {
             return Err(Error::Config(
                 "this request needs the merchant's client certificate: ClientBuilder::merchant_certificate".into(),
@@ -247,12 +259,12 @@ impl AsyncHttpClient for ReqwestTransport {
             .pool_key(&request, connect)
             .and_then(|key| self.async_pool(key))
             .and_then(|pool| {
-            let mut req = reqwest::Request::try_from(request)
-                .map_err(|e| transport_error(e, TransportKind::Url))?;
-            check_url(req.url(), &target)?;
-            *req.timeout_mut() = timeout;
-            Ok((pool, req))
-        });
+                let mut req = reqwest::Request::try_from(request)
+                    .map_err(|e| transport_error(e, TransportKind::Url))?;
+                check_url(req.url(), &target)?;
+                *req.timeout_mut() = timeout;
+                Ok((pool, req))
+            });
         Box::pin(async move {
             let (pool, req) = prepared?;
             execute(pool, req, max_body).await

@@ -141,10 +141,11 @@ impl Verifier {
 
     /// Verifies an answer's headers and body at local time `now` (unix seconds).
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), Rejection> {
+        // Borrowed from the headers (copied only into a rejection).
         let get = |name: &'static str| {
             headers
                 .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
                 .ok_or(Rejection::MissingHeader(name))
         };
         let nonce = get(NONCE)?;
@@ -153,14 +154,14 @@ impl Verifier {
         let timestamp = get(TIMESTAMP)?;
         let ts: i64 = match timestamp.parse() {
             Ok(ts) if timestamp.bytes().all(|b| b.is_ascii_digit()) => ts,
-            _ => return Err(Rejection::BadTimestamp(timestamp)),
+            _ => return Err(Rejection::BadTimestamp(timestamp.into_owned())),
         };
         if now.abs_diff(ts) > MAX_CLOCK_OFFSET as u64 {
             return Err(Rejection::Stale { timestamp: ts, now });
         }
-        let Some(key) = self.keys.get(&serial) else {
+        let Some(key) = self.keys.get(serial.as_ref()) else {
             return Err(Rejection::UnknownSerial {
-                serial,
+                serial: serial.into_owned(),
                 known: self.serials(),
             });
         };
@@ -168,7 +169,9 @@ impl Verifier {
         if key.verify_base64(&message, &signature) {
             Ok(())
         } else {
-            Err(Rejection::BadSignature { serial })
+            Err(Rejection::BadSignature {
+                serial: serial.into_owned(),
+            })
         }
     }
 }

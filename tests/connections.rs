@@ -72,3 +72,32 @@ fn blocking_requests_reuse_one_connection() {
     assert_eq!(stats.signatures, 50);
     assert_eq!(stats.cached_signatures, 0);
 }
+
+/// Blocking calls run on one current-thread runtime in the transport, driven by
+/// whichever calling thread waits: many threads at once must all get through.
+#[test]
+fn blocking_calls_from_many_threads_share_the_transport() {
+    let sandbox = Sandbox::builder()
+        .cache_signatures(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    let client = sandbox.client();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let client = client.clone();
+            s.spawn(move || {
+                for _ in 0..40 {
+                    let res = client
+                        .chain("v3/discount-card/orders/{out_order_no}")
+                        .get(json!({ "out_order_no": SEED_ORDER }))
+                        .unwrap();
+                    assert_eq!(res.status(), 200);
+                }
+            });
+        }
+    });
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests, 320);
+    // One per thread at most, give or take the pool's race (see above).
+    assert!(stats.connections <= 16, "{stats:?}");
+}

@@ -24,6 +24,7 @@ use wechatpay_chain::signer::Signer;
 use wechatpay_chain::{Error, RetryPolicy};
 
 const APIV3_KEY: &str = "Zq3t6w9zCFJaNdRgUkXp2s5v8yBEHMbQ";
+const APIV2_SECRET: &str = "v2SecretQ7mN4kP1xW9zR3tY6uB8cD0e";
 
 /// Everything the global subscriber has written.
 fn log() -> &'static Arc<Mutex<Vec<u8>>> {
@@ -102,6 +103,10 @@ fn assert_clean(what: &str, text: &str, signatures: &[String]) {
     }
     assert!(!text.contains("PRIVATE KEY-----"), "{what} shows a PEM key");
     assert!(!text.contains(APIV3_KEY), "{what} shows the APIv3 key");
+    assert!(
+        !text.contains(APIV2_SECRET),
+        "{what} shows the APIv2 secret"
+    );
     let hex: String = APIV3_KEY.bytes().map(|b| format!("{b:02x}")).collect();
     assert!(!text.contains(&hex), "{what} shows the APIv3 key in hex");
     for sig in signatures {
@@ -336,7 +341,9 @@ fn errors_carry_the_raw_answer_never_the_request() {
 #[test]
 fn debug_and_display_of_configuration_show_no_secret() {
     let key = ApiV3Key::new(APIV3_KEY).unwrap();
-    let builder_ = builder("https://api.mch.weixin.qq.com/").apiv3_key(APIV3_KEY);
+    let builder_ = builder("https://api.mch.weixin.qq.com/")
+        .apiv3_key(APIV3_KEY)
+        .apiv2_secret(APIV2_SECRET);
     let shown_builder = format!("{builder_:?}");
     let client = builder_.build().unwrap();
     let chain = client.chain("v3/discount-card/orders/{out_order_no}");
