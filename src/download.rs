@@ -3,11 +3,11 @@
 //! against the `hash_type`/`hash_value` the preceding call returned, then written
 //! to a [`std::io::Write`] or a [`tokio::io::AsyncWrite`].
 //!
-//! The exemption list is [`crate::verifier::is_unsigned_download`]; any other
-//! endpoint's answer is signature-checked as usual. The file is held in memory up to
-//! the client's [`max_body_size`](crate::ClientBuilder::max_body_size) (4 MiB by
-//! default: raise it for large bills) and reaches the writer only once its hash
-//! matches, so a writer never sees unchecked bytes.
+//! The exemption list is [`crate::verifier::is_unsigned_download`]; an exempt file
+//! streams to the writer as it arrives (no size limit, nothing held whole) and its
+//! hash is checked at the end, so a mismatch arrives after the bytes: write to a
+//! temporary file and keep it only on success. Any other endpoint's answer is
+//! signature-checked whole, as usual, before it is written.
 
 use std::io::Write;
 
@@ -17,10 +17,14 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use futures::TryStreamExt;
+
 use crate::client::Client;
 use crate::error::Error;
 use crate::media::hex;
+use crate::request::Endpoint;
 use crate::response::Response;
+use crate::verifier::is_unsigned_download;
 
 /// What `v3/bill/tradebill`, `v3/bill/fundflowbill` and similar calls return:
 /// where to download, and the hash to check the file against.
@@ -111,11 +115,14 @@ pub fn check_hash(hash_type: &str, hash_value: &str, bytes: &[u8]) -> Result<(),
 }
 
 impl Client {
-    /// Downloads `info.download_url` (signed, through the client's pipeline),
-    /// checks the file against `info.hash_type`/`hash_value`, writes it to
-    /// `writer` and returns its length. A mismatch is [`Error::Integrity`] and
-    /// nothing is written. The URL must be on the client's base URI: the client
-    /// sends its credentials nowhere else.
+    /// Downloads `info.download_url` (signed, through the client's pipeline) into
+    /// `writer` as it arrives, checks the file against `info.hash_type` /
+    /// `hash_value`, and returns its length. A mismatch is [`Error::Integrity`]
+    /// after the bytes were written: write to a temporary file and keep it only on
+    /// success. The URL must be on the client's base URI: the client sends its
+    /// credentials nowhere else. The body limit of
+    /// [`max_body_size`](crate::ClientBuilder::max_body_size) does not apply to the
+    /// file (it does to an error answer).
     ///
     /// ```
     /// use serde_json::json;
@@ -135,18 +142,38 @@ impl Client {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn download_to(&self, info: &DownloadInfo, mut writer: impl Write) -> Result<u64, Error> {
-        let (template, options) = self.download_call(&info.download_url)?;
-        let response = self.chain(&template).get(options)?;
-        let body = checked(info, response)?;
-        writer
-            .write_all(&body)
-            .and_then(|()| writer.flush())
-            .map_err(|e| write_error(&e))?;
-        Ok(body.len() as u64)
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::BlockingInAsync {
+                verb: "download_to",
+            });
+        }
+        let (request, endpoint) = self.download_request(info)?;
+        if !is_unsigned_download(&endpoint.path) {
+            // A signed answer is verified whole before anything is written.
+            let raw = self.sync_transport().call(request)?;
+            let body = checked(info, self.finish(&endpoint, raw)?)?;
+            writer.write_all(&body).map_err(|e| write_error(&e))?;
+            writer.flush().map_err(|e| write_error(&e))?;
+            return Ok(body.len() as u64);
+        }
+        let mut hasher = FileHasher::for_info(info)?;
+        let head = self
+            .sync_transport()
+            .call_into(request, &mut |chunk: &[u8]| {
+                hasher.update(chunk);
+                writer.write_all(chunk).map_err(|e| write_error(&e))
+            })?;
+        if !head.status().is_success() {
+            return self
+                .finish(&endpoint, head)
+                .and_then(|_| Err(unexpected_success()));
+        }
+        writer.flush().map_err(|e| write_error(&e))?;
+        hasher.check()
     }
 
     /// The async twin of [`download_to`](Self::download_to), writing to a
-    /// [`tokio::io::AsyncWrite`] (e.g. a `tokio::fs::File`).
+    /// [`tokio::io::AsyncWrite`] (e.g. a `tokio::fs::File`) as the file arrives.
     pub async fn download_to_async<W>(
         &self,
         info: &DownloadInfo,
@@ -155,12 +182,55 @@ impl Client {
     where
         W: AsyncWrite + Unpin,
     {
-        let (template, options) = self.download_call(&info.download_url)?;
-        let response = self.chain(&template).get_async(options).await?;
-        let body = checked(info, response)?;
-        writer.write_all(&body).await.map_err(|e| write_error(&e))?;
+        let (request, endpoint) = self.download_request(info)?;
+        if !is_unsigned_download(&endpoint.path) {
+            let raw = self.async_transport().call(request).await?;
+            let body = checked(info, self.finish(&endpoint, raw)?)?;
+            writer.write_all(&body).await.map_err(|e| write_error(&e))?;
+            writer.flush().await.map_err(|e| write_error(&e))?;
+            return Ok(body.len() as u64);
+        }
+        let mut hasher = FileHasher::for_info(info)?;
+        let (parts, mut stream) = self
+            .async_transport()
+            .call_stream(request)
+            .await?
+            .into_parts();
+        if !parts.status.is_success() {
+            let mut body = Vec::new();
+            while let Some(chunk) = stream.try_next().await? {
+                body.extend_from_slice(&chunk);
+            }
+            let raw = http::Response::from_parts(parts, bytes::Bytes::from(body));
+            return self
+                .finish(&endpoint, raw)
+                .and_then(|_| Err(unexpected_success()));
+        }
+        while let Some(chunk) = stream.try_next().await? {
+            hasher.update(&chunk);
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(|e| write_error(&e))?;
+        }
         writer.flush().await.map_err(|e| write_error(&e))?;
-        Ok(body.len() as u64)
+        hasher.check()
+    }
+
+    /// The signed GET for a download, and where it goes.
+    fn download_request(
+        &self,
+        info: &DownloadInfo,
+    ) -> Result<(http::Request<bytes::Bytes>, Endpoint), Error> {
+        let (template, options) = self.download_call(&info.download_url)?;
+        let (_, template) = self.chain(&template).parts()?;
+        let request = self.prepare(http::Method::GET, &template, &options)?;
+        let endpoint = request
+            .extensions()
+            .get::<Endpoint>()
+            .cloned()
+            .ok_or_else(|| Error::Config("the download request lost its endpoint".into()))?;
+        Ok((request, endpoint))
     }
 
     /// Splits a download URL into a template of placeholders (one a segment, so
@@ -203,6 +273,92 @@ impl Client {
             options.insert("query".into(), json!(q));
         }
         Ok((template.join("/"), Value::Object(options)))
+    }
+}
+
+/// A non-2xx answer always becomes an error in `finish`; this only keeps the
+/// types honest should that ever change.
+fn unexpected_success() -> Error {
+    Error::Integrity {
+        reason: "the download answered with an error status".into(),
+    }
+}
+
+/// The hash of a file computed as it streams, against the expected one.
+struct FileHasher {
+    digest: FileDigest,
+    hash_type: String,
+    expected: String,
+    length: u64,
+}
+
+enum FileDigest {
+    Sha1(Sha1),
+    Sha256(Sha256),
+}
+
+impl FileHasher {
+    /// Refuses, before anything is sent, a download that could not be checked.
+    fn for_info(info: &DownloadInfo) -> Result<FileHasher, Error> {
+        let (hash_type, expected) = match (&info.hash_type, &info.hash_value) {
+            (Some(t), Some(v)) => (t.clone(), v.trim().to_owned()),
+            (None, None) => return Err(Error::Integrity {
+                reason:
+                    "the file is served unsigned and no hash_type/hash_value was given to check it"
+                        .into(),
+            }),
+            _ => {
+                return Err(Error::Integrity {
+                    reason: "hash_type and hash_value go together; one is missing".into(),
+                })
+            }
+        };
+        let digest = match hash_type.to_ascii_uppercase().as_str() {
+            "SHA1" | "SHA-1" => FileDigest::Sha1(Sha1::new()),
+            "SHA256" | "SHA-256" => FileDigest::Sha256(Sha256::new()),
+            other => {
+                return Err(Error::Integrity {
+                    reason: format!(
+                        "unknown hash_type `{}`; expected SHA1 or SHA256",
+                        clip(other)
+                    ),
+                })
+            }
+        };
+        Ok(FileHasher {
+            digest,
+            hash_type,
+            expected,
+            length: 0,
+        })
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.length += chunk.len() as u64;
+        match &mut self.digest {
+            FileDigest::Sha1(h) => h.update(chunk),
+            FileDigest::Sha256(h) => h.update(chunk),
+        }
+    }
+
+    /// The file's length when its hash matches.
+    fn check(self) -> Result<u64, Error> {
+        let actual = match self.digest {
+            FileDigest::Sha1(h) => hex(&h.finalize()),
+            FileDigest::Sha256(h) => hex(&h.finalize()),
+        };
+        if actual.eq_ignore_ascii_case(&self.expected) {
+            Ok(self.length)
+        } else {
+            Err(Error::Integrity {
+                reason: format!(
+                    "the {}-byte file hashes ({}) to {actual}, not the expected {}; discard what was written",
+                    self.length,
+                    self.hash_type,
+                    clip(&self.expected)
+                ),
+            })
+        }
     }
 }
 

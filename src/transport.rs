@@ -25,7 +25,28 @@ use crate::options::Timeouts;
 pub trait SyncHttpClient: Send + Sync + 'static {
     /// Sends `request` and returns the raw answer.
     fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error>;
+
+    /// Sends `request` and hands a 2xx answer's body to `sink` chunk by chunk as
+    /// it arrives (downloads too large to hold); the returned answer then has an
+    /// empty body. Any other answer comes back whole, for its error to be read.
+    /// The default reads the body with [`call`](Self::call), then hands it over.
+    fn call_into(
+        &self,
+        request: Request<Bytes>,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<Response<Bytes>, Error> {
+        let response = self.call(request)?;
+        if !response.status().is_success() {
+            return Ok(response);
+        }
+        let (parts, body) = response.into_parts();
+        sink(&body)?;
+        Ok(Response::from_parts(parts, Bytes::new()))
+    }
 }
+
+/// A body read as it arrives, for [`AsyncHttpClient::call_stream`].
+pub type BodyStream = futures::stream::BoxStream<'static, Result<Bytes, Error>>;
 
 impl<F> SyncHttpClient for F
 where
@@ -42,6 +63,21 @@ where
 pub trait AsyncHttpClient: Send + Sync + 'static {
     /// Sends `request` and resolves to the raw answer.
     fn call(&self, request: Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, Error>>;
+
+    /// Sends `request` and resolves to the answer with its body as a stream of
+    /// chunks (downloads too large to hold). The default reads the body with
+    /// [`call`](Self::call) and streams it as one chunk.
+    fn call_stream(
+        &self,
+        request: Request<Bytes>,
+    ) -> BoxFuture<'static, Result<Response<BodyStream>, Error>> {
+        let call = self.call(request);
+        Box::pin(async move {
+            let (parts, body) = call.await?.into_parts();
+            let stream: BodyStream = Box::pin(futures::stream::once(async move { Ok(body) }));
+            Ok(Response::from_parts(parts, stream))
+        })
+    }
 }
 
 impl<F, Fut> AsyncHttpClient for F
@@ -248,6 +284,26 @@ impl SyncHttpClient for ReqwestTransport {
         *req.timeout_mut() = timeout;
         runtime.block_on(execute(pool, req, self.max_body))
     }
+
+    fn call_into(
+        &self,
+        request: Request<Bytes>,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<Response<Bytes>, Error> {
+        let (pool, req) = self.prepare(request, &self.blocking_pools)?;
+        let runtime = self.blocking_runtime()?;
+        let max_body = self.max_body;
+        runtime.block_on(async move {
+            let mut res = pool.execute(req).await.map_err(classify)?;
+            if !res.status().is_success() {
+                return read_whole(res, max_body).await;
+            }
+            while let Some(chunk) = res.chunk().await.map_err(classify)? {
+                sink(&chunk)?;
+            }
+            head_of(res, Bytes::new())
+        })
+    }
 }
 
 impl AsyncHttpClient for ReqwestTransport {
@@ -270,6 +326,82 @@ impl AsyncHttpClient for ReqwestTransport {
             execute(pool, req, max_body).await
         })
     }
+
+    fn call_stream(
+        &self,
+        request: Request<Bytes>,
+    ) -> BoxFuture<'static, Result<Response<BodyStream>, Error>> {
+        let prepared = self.prepare(request, &self.async_pools);
+        let max_body = self.max_body;
+        Box::pin(async move {
+            let (pool, req) = prepared?;
+            let res = pool.execute(req).await.map_err(classify)?;
+            if !res.status().is_success() {
+                let (parts, body) = read_whole(res, max_body).await?.into_parts();
+                let stream: BodyStream = Box::pin(futures::stream::once(async move { Ok(body) }));
+                return Ok(Response::from_parts(parts, stream));
+            }
+            let head = head_of(&res, ())?;
+            let stream = futures::stream::try_unfold(res, |mut res| async move {
+                Ok(res
+                    .chunk()
+                    .await
+                    .map_err(classify)?
+                    .map(|chunk| (chunk, res)))
+            });
+            let (parts, ()) = head.into_parts();
+            Ok(Response::from_parts(parts, Box::pin(stream) as BodyStream))
+        })
+    }
+}
+
+impl ReqwestTransport {
+    /// Picks the pool and turns the signed request into reqwest's, refusing a URL
+    /// the URL layer would rewrite.
+    fn prepare(
+        &self,
+        request: Request<Bytes>,
+        pools: &Mutex<HashMap<PoolKey, reqwest::Client>>,
+    ) -> Result<(reqwest::Client, reqwest::Request), Error> {
+        let (timeout, connect) = self.timeouts(&request);
+        let target = target_of(&request);
+        let pool = self.pool(pools, self.pool_key(&request, connect)?)?;
+        let mut req = reqwest::Request::try_from(request)
+            .map_err(|e| transport_error(e, TransportKind::Url))?;
+        check_url(req.url(), &target)?;
+        *req.timeout_mut() = timeout;
+        Ok((pool, req))
+    }
+}
+
+/// Status, version and headers of `res` around `body`.
+fn head_of<B>(
+    res: impl std::borrow::Borrow<reqwest::Response>,
+    body: B,
+) -> Result<Response<B>, Error> {
+    let res = res.borrow();
+    let mut out = Response::builder()
+        .status(res.status())
+        .version(res.version());
+    if let Some(h) = out.headers_mut() {
+        *h = res.headers().clone();
+    }
+    out.body(body)
+        .map_err(|e| transport_error(e, TransportKind::Other))
+}
+
+/// Reads a whole (error) answer, bounded like every other.
+async fn read_whole(res: reqwest::Response, max_body: usize) -> Result<Response<Bytes>, Error> {
+    check_length(res.content_length(), max_body)?;
+    let head = head_of(&res, ())?;
+    let mut body = Vec::new();
+    let mut res = res;
+    while let Some(chunk) = res.chunk().await.map_err(classify)? {
+        body.extend_from_slice(&chunk);
+        check_length(Some(body.len() as u64), max_body)?;
+    }
+    let (parts, ()) = head.into_parts();
+    Ok(Response::from_parts(parts, Bytes::from(body)))
 }
 
 /// Sends `req` on `pool` and reads the answer, refusing a body over `max_body`

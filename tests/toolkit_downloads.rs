@@ -1,5 +1,5 @@
 //! Downloads WeChat serves unsigned: fetched signed, checked by the hash the
-//! preceding call returned, written to a writer only when it matches.
+//! preceding call returned, streamed to a writer as they arrive.
 
 mod common;
 
@@ -37,7 +37,7 @@ fn a_bill_downloads_and_matches_its_hash() {
 }
 
 #[test]
-fn a_wrong_hash_fails_and_writes_nothing() {
+fn a_wrong_hash_fails_once_the_file_has_streamed() {
     let sandbox = Sandbox::start().unwrap();
     let url = sandbox.url().to_owned();
     sandbox.route("GET", "v3/bill/tradebill", move |_| {
@@ -61,7 +61,12 @@ fn a_wrong_hash_fails_and_writes_nothing() {
     let err = client.download_to(&info, &mut file).unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }), "{err:?}");
     assert!(err.to_string().contains("not the expected 0000"), "{err}");
-    assert!(file.is_empty());
+    assert!(err.to_string().contains("discard"), "{err}");
+    assert!(
+        !file.is_empty(),
+        "the bytes streamed before the hash was known"
+    );
+    file.clear();
     // An unknown hash type is refused too.
     let mut info = info;
     info.hash_type = Some("MD5".into());
@@ -149,4 +154,59 @@ fn a_signed_endpoint_stays_signature_checked() {
         .download_to(&DownloadInfo::new(url, "SHA256", "ab"), Vec::new())
         .unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }));
+}
+
+/// A file larger than the body limit streams through, sync and async, and an
+/// error answer on the download URL is still an `Api` error.
+#[test]
+fn a_large_file_streams_past_the_body_limit() {
+    use sha2::Digest;
+    let mut server = mockito::Server::new();
+    let file: Vec<u8> = (0..256 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let sha256 = sha2::Sha256::digest(&file)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let big = server
+        .mock("GET", "/v3/billdownload/file?token=BIG")
+        .with_body(file.clone())
+        .expect(2)
+        .create();
+    let gone = server
+        .mock("GET", "/v3/billdownload/file?token=GONE")
+        .with_status(404)
+        .with_body(r#"{"code":"NO_STATEMENT_EXIST","message":"账单不存在"}"#)
+        .create();
+    let client = common::builder(&server.url())
+        .max_body_size(16 * 1024)
+        .build()
+        .unwrap();
+    let info = DownloadInfo::new(
+        format!("{}/v3/billdownload/file?token=BIG", server.url()),
+        "SHA256",
+        &sha256,
+    );
+    let mut out = Vec::new();
+    assert_eq!(
+        client.download_to(&info, &mut out).unwrap(),
+        file.len() as u64
+    );
+    assert_eq!(out, file);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut out = Vec::new();
+    let n = rt
+        .block_on(client.download_to_async(&info, &mut out))
+        .unwrap();
+    assert_eq!(n, file.len() as u64);
+    assert_eq!(out, file);
+
+    let info = DownloadInfo::new(
+        format!("{}/v3/billdownload/file?token=GONE", server.url()),
+        "SHA256",
+        &sha256,
+    );
+    let err = client.download_to(&info, Vec::new()).unwrap_err();
+    assert_eq!(err.code(), Some("NO_STATEMENT_EXIST"), "{err:?}");
+    big.assert();
+    gone.assert();
 }
