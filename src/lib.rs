@@ -110,7 +110,13 @@ pub use template::normalize_segment;
 /// `client.chain("v3/discount-card/orders/{out_order_no}")`.
 pub use wechatpay_chain_macros::chain;
 
-/// A client on the test keys in `tests/fixtures/keys`, for the crate's doc examples.
+/// A client on the test keys in `tests/fixtures/keys`, for the crate's doc examples
+/// (hidden: not part of the API).
+///
+/// # Panics
+///
+/// When the crate's test keys are not beside its manifest, as in a packaged crate;
+/// only doc examples call it.
 #[doc(hidden)]
 pub fn doc_client() -> Client {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
