@@ -45,7 +45,13 @@
 //!   closures in tests).
 //! - [`verifier`]: the platform signature and the 300 s window (pure; time is an input).
 //! - [`Response`] and [`Error`]: the outcome.
-//! - [`crypto`]: keys and nonces. [`Middleware`]: hooks named by phase.
+//! - [`crypto`]: keys, nonces, AES-GCM/ECB, RSA-OAEP, the signing backends
+//!   (aws-lc by default, pure-Rust `rsa` without the `aws-lc` feature).
+//! - [`Middleware`]: hooks named by phase; [`RetryPolicy`]: opt-in retries that
+//!   re-sign every attempt.
+//! - [`v2`]: APIv2 (XML) on the same chain, chosen by a leading `v2/` segment.
+//! - `sandbox` (feature `sandbox`): a local WeChat Pay on loopback for tests,
+//!   examples and other SDKs.
 //!
 //! ## The helpers every integration needs
 //! - Sensitive fields: [`Client::encrypt`] / [`Client::decrypt`] (RSA-OAEP,
