@@ -20,8 +20,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use futures::TryStreamExt;
 
 use crate::client::Client;
+use crate::encoding::hex;
 use crate::error::Error;
-use crate::media::hex;
 use crate::request::Endpoint;
 use crate::response::Response;
 use crate::verifier::is_unsigned_download;
@@ -89,29 +89,9 @@ impl DownloadInfo {
 /// # Ok::<_, wechatpay_chain::Error>(())
 /// ```
 pub fn check_hash(hash_type: &str, hash_value: &str, bytes: &[u8]) -> Result<(), Error> {
-    let actual = match hash_type.to_ascii_uppercase().as_str() {
-        "SHA1" | "SHA-1" => hex(&Sha1::digest(bytes)),
-        "SHA256" | "SHA-256" => hex(&Sha256::digest(bytes)),
-        other => {
-            return Err(Error::Integrity {
-                reason: format!(
-                    "unknown hash_type `{}`; expected SHA1 or SHA256",
-                    clip(other)
-                ),
-            })
-        }
-    };
-    if actual.eq_ignore_ascii_case(hash_value.trim()) {
-        Ok(())
-    } else {
-        Err(Error::Integrity {
-            reason: format!(
-                "the {}-byte file hashes ({hash_type}) to {actual}, not the expected {}",
-                bytes.len(),
-                clip(hash_value)
-            ),
-        })
-    }
+    let mut hasher = FileHasher::new(hash_type, hash_value)?;
+    hasher.update(bytes);
+    hasher.check(false).map(|_| ())
 }
 
 impl Client {
@@ -156,7 +136,7 @@ impl Client {
             writer.flush().map_err(|e| write_error(&e))?;
             return Ok(body.len() as u64);
         }
-        let mut hasher = FileHasher::for_info(info)?;
+        let mut hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
         let head = self
             .sync_transport()
             .call_into(request, &mut |chunk: &[u8]| {
@@ -169,7 +149,7 @@ impl Client {
                 .and_then(|_| Err(unexpected_success()));
         }
         writer.flush().map_err(|e| write_error(&e))?;
-        hasher.check()
+        hasher.check(true)
     }
 
     /// The async twin of [`download_to`](Self::download_to), writing to a
@@ -190,7 +170,7 @@ impl Client {
             writer.flush().await.map_err(|e| write_error(&e))?;
             return Ok(body.len() as u64);
         }
-        let mut hasher = FileHasher::for_info(info)?;
+        let mut hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
         let (parts, mut stream) = self
             .async_transport()
             .call_stream(request)
@@ -214,7 +194,7 @@ impl Client {
                 .map_err(|e| write_error(&e))?;
         }
         writer.flush().await.map_err(|e| write_error(&e))?;
-        hasher.check()
+        hasher.check(true)
     }
 
     /// The signed GET for a download, and where it goes.
@@ -298,21 +278,8 @@ enum FileDigest {
 }
 
 impl FileHasher {
-    /// Refuses, before anything is sent, a download that could not be checked.
-    fn for_info(info: &DownloadInfo) -> Result<FileHasher, Error> {
-        let (hash_type, expected) = match (&info.hash_type, &info.hash_value) {
-            (Some(t), Some(v)) => (t.clone(), v.trim().to_owned()),
-            (None, None) => return Err(Error::Integrity {
-                reason:
-                    "the file is served unsigned and no hash_type/hash_value was given to check it"
-                        .into(),
-            }),
-            _ => {
-                return Err(Error::Integrity {
-                    reason: "hash_type and hash_value go together; one is missing".into(),
-                })
-            }
-        };
+    /// A hasher for `hash_type` (`SHA1`/`SHA256`, any case) against `expected`.
+    fn new(hash_type: &str, expected: &str) -> Result<FileHasher, Error> {
         let digest = match hash_type.to_ascii_uppercase().as_str() {
             "SHA1" | "SHA-1" => FileDigest::Sha1(Sha1::new()),
             "SHA256" | "SHA-256" => FileDigest::Sha256(Sha256::new()),
@@ -327,10 +294,22 @@ impl FileHasher {
         };
         Ok(FileHasher {
             digest,
-            hash_type,
-            expected,
+            hash_type: hash_type.to_owned(),
+            expected: expected.trim().to_owned(),
             length: 0,
         })
+    }
+
+    /// The hasher `info` asks for; `None` when it gives no hash (then only a
+    /// signed answer can be trusted).
+    fn for_info(info: &DownloadInfo) -> Result<Option<FileHasher>, Error> {
+        match (&info.hash_type, &info.hash_value) {
+            (Some(t), Some(v)) => FileHasher::new(t, v).map(Some),
+            (None, None) => Ok(None),
+            _ => Err(Error::Integrity {
+                reason: "hash_type and hash_value go together; one is missing".into(),
+            }),
+        }
     }
 
     fn update(&mut self, chunk: &[u8]) {
@@ -341,8 +320,9 @@ impl FileHasher {
         }
     }
 
-    /// The file's length when its hash matches.
-    fn check(self) -> Result<u64, Error> {
+    /// The file's length when its hash matches; `streamed` says the bytes already
+    /// reached the writer.
+    fn check(self, streamed: bool) -> Result<u64, Error> {
         let actual = match self.digest {
             FileDigest::Sha1(h) => hex(&h.finalize()),
             FileDigest::Sha256(h) => hex(&h.finalize()),
@@ -352,10 +332,15 @@ impl FileHasher {
         } else {
             Err(Error::Integrity {
                 reason: format!(
-                    "the {}-byte file hashes ({}) to {actual}, not the expected {}; discard what was written",
+                    "the {}-byte file hashes ({}) to {actual}, not the expected {}{}",
                     self.length,
                     self.hash_type,
-                    clip(&self.expected)
+                    clip(&self.expected),
+                    if streamed {
+                        "; discard what was written"
+                    } else {
+                        ""
+                    }
                 ),
             })
         }
@@ -366,23 +351,22 @@ impl FileHasher {
 fn checked(info: &DownloadInfo, response: Response) -> Result<bytes::Bytes, Error> {
     let verified = response.is_verified();
     let body = response.into_raw().body;
-    match (&info.hash_type, &info.hash_value) {
-        (Some(t), Some(v)) => check_hash(t, v, &body)?,
-        (None, None) if verified => {}
-        (None, None) => {
-            return Err(Error::Integrity {
-                reason:
-                    "the file is served unsigned and no hash_type/hash_value was given to check it"
-                        .into(),
-            })
+    match FileHasher::for_info(info)? {
+        Some(mut hasher) => {
+            hasher.update(&body);
+            hasher.check(false)?;
         }
-        _ => {
-            return Err(Error::Integrity {
-                reason: "hash_type and hash_value go together; one is missing".into(),
-            })
-        }
+        None if verified => {}
+        None => return Err(unchecked_unsigned()),
     }
     Ok(body)
+}
+
+fn unchecked_unsigned() -> Error {
+    Error::Integrity {
+        reason: "the file is served unsigned and no hash_type/hash_value was given to check it"
+            .into(),
+    }
 }
 
 /// A failing writer is an I/O failure of the transfer ([`Error::Transport`],

@@ -5,6 +5,18 @@
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Lower-case hex of `bytes` (digests, serial numbers, file hashes).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX_LOWER[(b >> 4) as usize] as char);
+        s.push(HEX_LOWER[(b & 15) as usize] as char);
+    }
+    s
+}
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
 /// Whether `b` is an RFC 3986 unreserved byte.
 pub(crate) fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')

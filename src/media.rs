@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::chain::Chain;
 use crate::client::Client;
 use crate::crypto::nonce;
+use crate::encoding::hex;
 use crate::error::Error;
 use crate::request::Endpoint;
 use crate::response::Response;
@@ -246,17 +247,6 @@ pub(crate) fn endpoint_of(request: &Request<Bytes>) -> Result<Endpoint, Error> {
         .ok_or_else(|| {
             Error::Config("a middleware removed the request's endpoint extension".into())
         })
-}
-
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 /// The content types WeChat's media endpoints accept, by extension.

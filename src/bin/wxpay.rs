@@ -225,21 +225,10 @@ fn certificates(args: Certificates) -> Result<(), Error> {
 
 /// The merchant client of `wxpay certificates`: no platform key is needed.
 fn certificates_client(args: &Certificates) -> Result<Client, Error> {
-    let need = |value: &Option<String>, flag: &str, env: &str| {
-        value.clone().ok_or_else(|| {
-            Error::Config(format!(
-                "missing {flag}: pass it or set {env} (or use --sandbox)"
-            ))
-        })
-    };
-    let mchid = need(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
-    let serial = need(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
-    let apiv3_key = need(&args.apiv3_key, "--apiv3-key", "WECHATPAY_APIV3_KEY")?;
-    let private_key = args.private_key.as_ref().ok_or_else(|| {
-        Error::Config(
-            "missing --private-key: pass it or set WECHATPAY_PRIVATE_KEY (or use --sandbox)".into(),
-        )
-    })?;
+    let mchid = required(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
+    let serial = required(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
+    let apiv3_key = required(&args.apiv3_key, "--apiv3-key", "WECHATPAY_APIV3_KEY")?;
+    let private_key = required(&args.private_key, "--private-key", "WECHATPAY_PRIVATE_KEY")?;
     let mut builder = Client::builder()
         .mchid(mchid)
         .serial(serial)
@@ -302,32 +291,29 @@ fn split<'a>(text: &'a str, at: char, flag: &str, form: &str) -> Result<(&'a str
     }
 }
 
+/// A configuration value given by flag or environment variable.
+fn required<T: Clone>(value: &Option<T>, flag: &str, env: &str) -> Result<T, Error> {
+    value.clone().ok_or_else(|| {
+        Error::Config(format!(
+            "missing {flag}: pass it or set {env} (or use --sandbox)"
+        ))
+    })
+}
+
 fn usage(flag: &str, message: String) -> Error {
     Error::Config(format!("{flag}: {message}"))
 }
 
 /// The merchant client from flags or `WECHATPAY_*` variables.
 fn client(args: &Request) -> Result<Client, Error> {
-    let need = |value: &Option<String>, flag: &str, env: &str| {
-        value.clone().ok_or_else(|| {
-            Error::Config(format!(
-                "missing {flag}: pass it or set {env} (or use --sandbox)"
-            ))
-        })
-    };
-    let mchid = need(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
-    let serial = need(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
-    let private_key = args.private_key.as_ref().ok_or_else(|| {
-        Error::Config(
-            "missing --private-key: pass it or set WECHATPAY_PRIVATE_KEY (or use --sandbox)".into(),
-        )
-    })?;
-    let platform_key = args.platform_key.as_ref().ok_or_else(|| {
-        Error::Config(
-            "missing --platform-key: pass it or set WECHATPAY_PLATFORM_KEY (or use --sandbox)"
-                .into(),
-        )
-    })?;
+    let mchid = required(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
+    let serial = required(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
+    let private_key = required(&args.private_key, "--private-key", "WECHATPAY_PRIVATE_KEY")?;
+    let platform_key = required(
+        &args.platform_key,
+        "--platform-key",
+        "WECHATPAY_PLATFORM_KEY",
+    )?;
     let platform = PublicKey::from_file(platform_key)?;
     let mut builder = Client::builder()
         .mchid(mchid)

@@ -196,13 +196,9 @@ impl PublicKey {
             .map_err(|e| Error::key(what, format!("invalid certificate public key ({e})")))?;
         let key = rsa::PublicKey::from_public_key_der(&der)
             .map_err(|e| Error::key(what, format!("certificate key is not RSA ({e})")))?;
-        let serial = tbs
-            .serial_number()
-            .as_bytes()
-            .iter()
-            .skip_while(|b| **b == 0)
-            .map(|b| format!("{b:02X}"))
-            .collect::<String>();
+        let serial_bytes = tbs.serial_number().as_bytes();
+        let leading_zeros = serial_bytes.iter().take_while(|b| **b == 0).count();
+        let serial = crate::encoding::hex(&serial_bytes[leading_zeros..]).to_ascii_uppercase();
         Ok(Self::from_rsa(key, Some(serial), Some(not_after)))
     }
 

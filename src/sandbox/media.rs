@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::routes::{error, Reply, SandboxRequest};
-use crate::media::hex;
+use crate::encoding::hex;
 
 /// The upload endpoints the sandbox serves.
 pub(crate) const TEMPLATES: [&str; 4] = [

@@ -45,13 +45,7 @@ pub(crate) fn answer(
         Ok(f) => f,
         Err(e) => return fail(&format!("XML格式错误: {e}")),
     };
-    let text = |k: &str| {
-        fields
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let text = |k: &str| text_of(&fields, k);
     let sign_type = match fields.get("sign_type").and_then(Value::as_str) {
         None => SignType::Md5,
         Some(name) => match SignType::parse(name) {
@@ -85,13 +79,7 @@ pub(crate) fn answer(
 }
 
 fn micropay(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<String, Value>) {
-    let text = |k: &str| {
-        fields
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let text = |k: &str| text_of(fields, k);
     let required = [
         "appid",
         "body",
@@ -150,6 +138,15 @@ fn orderquery(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<St
             reply.insert("trade_state_desc".into(), "支付成功".into());
         }
     }
+}
+
+/// A field's text, empty when absent.
+fn text_of(fields: &Map<String, Value>, key: &str) -> String {
+    fields
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn result_fail(reply: &mut Map<String, Value>, code: &str, description: &str) {

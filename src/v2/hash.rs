@@ -1,8 +1,6 @@
 //! APIv2 signatures: MD5 or HMAC-SHA256 over the sorted `k=v&…` string plus the
 //! secret, upper-case hex (wechatpay-php's `Crypto\Hash`).
 
-use std::fmt::Write as _;
-
 use hmac::{KeyInit, Mac};
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
@@ -104,15 +102,7 @@ pub fn sign(data: &Map<String, Value>, sign_type: SignType, secret: &str) -> Str
             }
         }
     };
-    upper_hex(&digest)
-}
-
-pub(crate) fn upper_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02X}");
-    }
-    s
+    crate::encoding::hex(&digest).to_ascii_uppercase()
 }
 
 /// Compares two signatures in time independent of where they differ.

@@ -315,7 +315,7 @@ pub fn verify_notification(body: &str, secret: &str) -> Result<Map<String, Value
 /// the lower-case hex MD5 of the secret) and returns its fields.
 pub fn decrypt_refund_info(req_info: &str, secret: &str) -> Result<Map<String, Value>, Error> {
     use md5::{Digest, Md5};
-    let key = hash::upper_hex(&Md5::digest(secret.as_bytes())).to_ascii_lowercase();
+    let key = crate::encoding::hex(&Md5::digest(secret.as_bytes()));
     let plain = aes_ecb::decrypt(key.as_bytes(), req_info)?;
     from_xml(&String::from_utf8_lossy(&plain)).map_err(|m| Error::option("req_info", m))
 }
@@ -374,7 +374,7 @@ mod tests {
     fn refund_info_round_trip() {
         use md5::{Digest, Md5};
         let secret = "exposed_your_key_here_have_risks";
-        let key = hash::upper_hex(&Md5::digest(secret.as_bytes())).to_ascii_lowercase();
+        let key = crate::encoding::hex(&Md5::digest(secret.as_bytes()));
         let sealed =
             aes_ecb::encrypt(key.as_bytes(), b"<root><refund_id>50000</refund_id></root>").unwrap();
         let info = decrypt_refund_info(&sealed, secret).unwrap();
