@@ -181,7 +181,15 @@ impl ReqwestTransport {
         }
     }
 
+    /// The runtime blocking calls drive, refused inside another runtime (where
+    /// driving one would panic, and blocking would stall that runtime's thread).
     fn blocking_runtime(&self) -> Result<&tokio::runtime::Runtime, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(transport_error(
+                "a blocking call inside an async runtime would stall it; use the async verbs",
+                TransportKind::Other,
+            ));
+        }
         let runtime = self.blocking_runtime.get_or_init(|| {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -234,10 +242,6 @@ impl ReqwestTransport {
         )
     }
 
-    fn async_pool(&self, key: PoolKey) -> Result<reqwest::Client, Error> {
-        self.pool(&self.async_pools, key)
-    }
-
     fn pool(
         &self,
         pools: &Mutex<HashMap<PoolKey, reqwest::Client>>,
@@ -250,6 +254,9 @@ impl ReqwestTransport {
         }
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Our own retry policy re-signs each attempt; reqwest's would clone every
+            // request's headers in case an HTTP/2 stream is refused (we speak HTTP/1.1).
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60));
         if let Some(t) = connect {
@@ -268,20 +275,8 @@ impl ReqwestTransport {
 
 impl SyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(transport_error(
-                "a blocking call inside an async runtime would stall it; use the async verbs",
-                TransportKind::Other,
-            ));
-        }
+        let (pool, req) = self.prepare(request, &self.blocking_pools)?;
         let runtime = self.blocking_runtime()?;
-        let (timeout, connect) = self.timeouts(&request);
-        let target = target_of(&request);
-        let pool = self.pool(&self.blocking_pools, self.pool_key(&request, connect)?)?;
-        let mut req = reqwest::Request::try_from(request)
-            .map_err(|e| transport_error(e, TransportKind::Url))?;
-        check_url(req.url(), &target)?;
-        *req.timeout_mut() = timeout;
         runtime.block_on(execute(pool, req, self.max_body))
     }
 
@@ -308,19 +303,8 @@ impl SyncHttpClient for ReqwestTransport {
 
 impl AsyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> BoxFuture<'static, Result<Response<Bytes>, Error>> {
-        let (timeout, connect) = self.timeouts(&request);
-        let target = target_of(&request);
+        let prepared = self.prepare(request, &self.async_pools);
         let max_body = self.max_body;
-        let prepared = self
-            .pool_key(&request, connect)
-            .and_then(|key| self.async_pool(key))
-            .and_then(|pool| {
-                let mut req = reqwest::Request::try_from(request)
-                    .map_err(|e| transport_error(e, TransportKind::Url))?;
-                check_url(req.url(), &target)?;
-                *req.timeout_mut() = timeout;
-                Ok((pool, req))
-            });
         Box::pin(async move {
             let (pool, req) = prepared?;
             execute(pool, req, max_body).await
@@ -364,11 +348,11 @@ impl ReqwestTransport {
         pools: &Mutex<HashMap<PoolKey, reqwest::Client>>,
     ) -> Result<(reqwest::Client, reqwest::Request), Error> {
         let (timeout, connect) = self.timeouts(&request);
-        let target = target_of(&request);
         let pool = self.pool(pools, self.pool_key(&request, connect)?)?;
+        let signed = request.uri().clone();
         let mut req = reqwest::Request::try_from(request)
             .map_err(|e| transport_error(e, TransportKind::Url))?;
-        check_url(req.url(), &target)?;
+        check_url(req.url(), &signed)?;
         *req.timeout_mut() = timeout;
         Ok((pool, req))
     }
@@ -449,29 +433,24 @@ fn check_length(length: Option<u64>, max: usize) -> Result<(), Error> {
     }
 }
 
-fn target_of(request: &Request<Bytes>) -> String {
-    request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_owned())
-        .unwrap_or_else(|| "/".into())
-}
-
 /// The signature covers the target as built; refuse to send if the URL layer would
 /// rewrite it.
-fn check_url(url: &reqwest::Url, signed: &str) -> Result<(), Error> {
-    let sent = match url.query() {
-        Some(q) => format!("{}?{}", url.path(), q),
-        None => url.path().to_owned(),
-    };
-    if sent == signed {
-        Ok(())
-    } else {
-        Err(transport_error(
-            format!("the URL layer would send `{sent}` but `{signed}` was signed"),
-            TransportKind::Url,
-        ))
+fn check_url(url: &reqwest::Url, signed: &http::Uri) -> Result<(), Error> {
+    if url.path() == signed.path() && url.query() == signed.query() {
+        return Ok(());
     }
+    let shown = |path: &str, query: Option<&str>| match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    Err(transport_error(
+        format!(
+            "the URL layer would send `{}` but `{}` was signed",
+            shown(url.path(), url.query()),
+            shown(signed.path(), signed.query())
+        ),
+        TransportKind::Url,
+    ))
 }
 
 fn classify(e: reqwest::Error) -> Error {
@@ -489,5 +468,33 @@ fn transport_error(e: impl Into<crate::error::BoxError>, kind: TransportKind) ->
     Error::Transport {
         kind,
         source: e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(s: &str) -> http::Uri {
+        s.parse().expect("test URI")
+    }
+
+    #[test]
+    fn the_signed_target_must_be_the_target_sent() {
+        let url = reqwest::Url::parse("https://h.test/v3/a?x=1").expect("test URL");
+        assert!(check_url(&url, &uri("https://h.test/v3/a?x=1")).is_ok());
+        // The URL layer turns `%2e%2e` into `..` and drops the segment before it.
+        let rewritten = reqwest::Url::parse("https://h.test/v3/a/%2e%2e/b").expect("test URL");
+        assert_eq!(rewritten.path(), "/v3/b");
+        let err = check_url(&rewritten, &uri("https://h.test/v3/a/%2e%2e/b"))
+            .expect_err("a rewritten target is refused");
+        assert_eq!(err.transport_kind(), Some(TransportKind::Url));
+        assert!(
+            err.to_string().contains("`/v3/b` but `/v3/a/%2e%2e/b`"),
+            "{err}"
+        );
+        // A query present on one side only is a difference too.
+        let err = check_url(&url, &uri("https://h.test/v3/a")).expect_err("query differs");
+        assert!(err.to_string().contains("`/v3/a?x=1` but `/v3/a`"), "{err}");
     }
 }
