@@ -8,7 +8,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Weak};
 
-use http::Method;
+use bytes::Bytes;
+use http::{Method, Request};
 use serde_json::Value;
 
 use crate::client::{Client, Inner};
@@ -256,18 +257,7 @@ impl Chain {
     }
 
     fn send(&self, method: Method, options: Value, verb: &'static str) -> Result<Response, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsync { verb });
-        }
-        let (client, template) = self.parts()?;
-        let policy = client.retry_policy();
-        // Each attempt is prepared afresh: a new nonce, timestamp and signature.
-        policy.run_blocking(policy.attempts_for(&method, self.idempotent), || {
-            let request = client.prepare(method.clone(), &template, &options)?;
-            let endpoint = endpoint_of(&request);
-            let raw = client.sync_transport().call(request);
-            finish(&client, &endpoint, raw)
-        })
+        self.send_shaped(method, options, verb, &|_| Ok(()))
     }
 
     fn send_async(
@@ -275,6 +265,42 @@ impl Chain {
         method: Method,
         options: Value,
     ) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
+        self.send_shaped_async(method, options, |_| Ok(()))
+    }
+
+    /// Sends under the retry policy, `shape` adjusting each attempt's request
+    /// between building and signing (media uploads put their multipart body there).
+    pub(crate) fn send_shaped(
+        &self,
+        method: Method,
+        options: Value,
+        verb: &'static str,
+        shape: &dyn Fn(&mut Request<Bytes>) -> Result<(), Error>,
+    ) -> Result<Response, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::BlockingInAsync { verb });
+        }
+        let (client, template) = self.parts()?;
+        let policy = client.retry_policy();
+        // Each attempt is prepared afresh: a new nonce, timestamp and signature.
+        policy.run_blocking(policy.attempts_for(&method, self.idempotent), || {
+            let request = client.prepare_with(method.clone(), &template, &options, shape)?;
+            let endpoint = endpoint_of(&request);
+            let raw = client.sync_transport().call(request);
+            finish(&client, &endpoint, raw)
+        })
+    }
+
+    /// The async twin of [`send_shaped`](Self::send_shaped).
+    pub(crate) fn send_shaped_async<S>(
+        &self,
+        method: Method,
+        options: Value,
+        shape: S,
+    ) -> impl Future<Output = Result<Response, Error>> + Send + 'static
+    where
+        S: Fn(&mut Request<Bytes>) -> Result<(), Error> + Send + Sync + 'static,
+    {
         let parts = self.parts();
         let idempotent = self.idempotent;
         async move {
@@ -284,7 +310,7 @@ impl Chain {
             // Each attempt is prepared afresh: a new nonce, timestamp and signature.
             policy
                 .run_async(attempts, || {
-                    let prepared = client.prepare(method.clone(), &template, &options);
+                    let prepared = client.prepare_with(method.clone(), &template, &options, &shape);
                     let client = client.clone();
                     async move {
                         let request = prepared?;
@@ -312,7 +338,7 @@ fn finish(
     }
 }
 
-fn endpoint_of(request: &http::Request<bytes::Bytes>) -> Endpoint {
+fn endpoint_of(request: &Request<Bytes>) -> Endpoint {
     request
         .extensions()
         .get::<Endpoint>()

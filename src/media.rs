@@ -21,7 +21,6 @@ use crate::client::Client;
 use crate::crypto::nonce;
 use crate::encoding::hex;
 use crate::error::Error;
-use crate::request::Endpoint;
 use crate::response::Response;
 use crate::signer::SignOver;
 
@@ -182,7 +181,9 @@ impl fmt::Debug for Media {
 impl Chain {
     /// `POST`s `media` to this endpoint as `multipart/form-data`, signed over its
     /// meta JSON. `options` may hold placeholders, `headers`, `query`, timeouts and
-    /// `base_uri` (not `json` or `body`).
+    /// `base_uri` (not `json` or `body`). Like any `POST`, it is retried under the
+    /// client's [`RetryPolicy`](crate::RetryPolicy) only when the chain is marked
+    /// [`idempotent`](Chain::idempotent); each attempt is signed afresh.
     ///
     /// Blocking; inside an async runtime it returns [`Error::BlockingInAsync`] (use
     /// [`upload_async`](Self::upload_async)).
@@ -203,15 +204,7 @@ impl Chain {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn upload(&self, media: &Media, options: Value) -> Result<Response, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsync { verb: "upload" });
-        }
-        let (client, template) = self.parts()?;
-        let request =
-            client.prepare_with(Method::POST, &template, &options, &|r| media.shape(r))?;
-        let endpoint = endpoint_of(&request)?;
-        let raw = client.sync_transport().call(request)?;
-        client.finish(&endpoint, raw)
+        self.send_shaped(Method::POST, options, "upload", &|r| media.shape(r))
     }
 
     /// The async twin of [`upload`](Self::upload).
@@ -220,15 +213,7 @@ impl Chain {
         media: Media,
         options: Value,
     ) -> impl Future<Output = Result<Response, Error>> + Send + 'static {
-        let parts = self.parts();
-        async move {
-            let (client, template) = parts?;
-            let request =
-                client.prepare_with(Method::POST, &template, &options, &|r| media.shape(r))?;
-            let endpoint = endpoint_of(&request)?;
-            let raw = client.async_transport().call(request).await?;
-            client.finish(&endpoint, raw)
-        }
+        self.send_shaped_async(Method::POST, options, move |r| media.shape(r))
     }
 }
 
@@ -237,16 +222,6 @@ impl Client {
     pub fn upload(&self, template: &str, media: &Media) -> Result<Response, Error> {
         self.chain(template).upload(media, Value::Null)
     }
-}
-
-pub(crate) fn endpoint_of(request: &Request<Bytes>) -> Result<Endpoint, Error> {
-    request
-        .extensions()
-        .get::<Endpoint>()
-        .cloned()
-        .ok_or_else(|| {
-            Error::Config("a middleware removed the request's endpoint extension".into())
-        })
 }
 
 /// The content types WeChat's media endpoints accept, by extension.

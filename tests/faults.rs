@@ -518,6 +518,73 @@ fn post_is_not_retried_unless_the_chain_is_marked_idempotent() {
     }
 }
 
+/// The `meta` part of a media upload's multipart body: the bytes its signature covers.
+fn meta_of(body: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    let start = text.find("\r\n\r\n").expect("a part head") + 4;
+    let end = start + text[start..].find("\r\n--").expect("the part's end");
+    text[start..end].as_bytes().to_vec()
+}
+
+#[test]
+fn uploads_follow_the_retry_policy_like_any_post_each_attempt_signed_over_its_meta() {
+    let rt = runtime();
+    let media = wechatpay_chain::media::Media::from_bytes("r.jpg", vec![0xFF, 0xD8, 0xFF]).unwrap();
+    let body = r#"{"media_id":"M1"}"#;
+    for (marked, want) in [(false, 1), (true, 3)] {
+        let script = vec![
+            status(503, "Service Unavailable", GATEWAY_HTML),
+            status(502, "Bad Gateway", GATEWAY_HTML),
+            Reply::Signed(body),
+        ];
+        for flavour in ["sync", "async"] {
+            let server = RawServer::start(script.clone());
+            let client = builder(&server.base)
+                .retry(fast_retries(3))
+                .clock(ticking_clock())
+                .build()
+                .unwrap();
+            let mut chain = client.chain("v3/merchant/media/upload");
+            if marked {
+                chain = chain.idempotent();
+            }
+            let result = if flavour == "sync" {
+                chain.upload(&media, Value::Null)
+            } else {
+                rt.block_on(chain.upload_async(media.clone(), Value::Null))
+            };
+            let seen = server.finish();
+            assert_eq!(seen.len(), want, "{flavour}, marked idempotent: {marked}");
+            if marked {
+                let res = result.unwrap();
+                assert_eq!(res.json::<Value>().unwrap()["media_id"], "M1");
+            } else {
+                let err = result.unwrap_err();
+                assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+            }
+            let fresh: std::collections::HashSet<String> =
+                seen.iter().map(|s| field(s, "nonce_str")).collect();
+            assert_eq!(fresh.len(), seen.len(), "a nonce was reused");
+            for s in &seen {
+                assert_eq!(
+                    (s.method.as_str(), s.target.as_str()),
+                    ("POST", "/v3/merchant/media/upload")
+                );
+                let meta = meta_of(&s.body);
+                assert!(
+                    meta.starts_with(br#"{"filename":"r.jpg""#),
+                    "{:?}",
+                    String::from_utf8_lossy(&meta)
+                );
+                assert!(
+                    authorization_is_valid(&s.method, &s.target, &meta, &s.authorization),
+                    "{flavour}: an attempt not signed over its meta"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn client_errors_and_forged_answers_are_not_retried() {
     let forged = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nWechatpay-Timestamp: 1\r\nWechatpay-Nonce: n\r\nWechatpay-Serial: PUB_KEY_ID_0112345678902024000000000000\r\nWechatpay-Signature: AAAA\r\nConnection: close\r\n\r\n{}";
