@@ -20,7 +20,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use futures::TryStreamExt;
 
 use crate::client::Client;
-use crate::encoding::hex;
+use crate::encoding::{hex, percent_decode};
 use crate::error::Error;
 use crate::request::Endpoint;
 use crate::response::Response;
@@ -239,12 +239,14 @@ impl Client {
         let mut options = Map::new();
         let mut template = Vec::new();
         for (i, segment) in path.split('/').enumerate() {
-            let value = percent_decode(segment).ok_or_else(|| {
-                Error::option(
-                    "download_url",
-                    format!("`{}` has a malformed or non-UTF-8 escape", clip(url)),
-                )
-            })?;
+            let value = percent_decode(segment)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    Error::option(
+                        "download_url",
+                        format!("`{}` has a malformed or non-UTF-8 escape", clip(url)),
+                    )
+                })?;
             let name = format!("seg{i}");
             template.push(format!("{{{name}}}"));
             options.insert(name, Value::String(value));
@@ -376,25 +378,6 @@ fn write_error(e: &std::io::Error) -> Error {
         kind: crate::error::TransportKind::Other,
         source: format!("the downloaded file checked out but could not be written ({e})").into(),
     }
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed escape or non-UTF-8 result.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let text = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(text, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn clip(s: &str) -> &str {

@@ -1,4 +1,5 @@
-//! RFC 3986 percent-encoding, the one encoding used for paths and queries.
+//! RFC 3986 percent-encoding, the one encoding used for paths and queries, and its
+//! decoding (download URLs; the sandbox's routes).
 //!
 //! Everything outside unreserved (`A-Za-z0-9-._~`) is encoded, space as `%20`, so the
 //! bytes signed are the bytes sent and no HTTP layer has a reason to re-encode them.
@@ -43,8 +44,7 @@ pub(crate) fn is_sendable_query(query: &str) -> bool {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3);
-            if !matches!(hex, Some(h) if h.iter().all(u8::is_ascii_hexdigit)) {
+            if escape_at(bytes, i).is_none() {
                 return false;
             }
             i += 3;
@@ -58,6 +58,46 @@ pub(crate) fn is_sendable_query(query: &str) -> bool {
     true
 }
 
+/// The byte the escape at `bytes[i..i + 3]` stands for, when it is `%` and two hex
+/// digits.
+fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
+    let digit = |b: &u8| (*b as char).to_digit(16);
+    match bytes.get(i..i + 3)? {
+        [b'%', high, low] => Some((digit(high)? * 16 + digit(low)?) as u8),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes; `None` when one is malformed (`%`, then not two hex digits).
+pub(crate) fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    decode(s, false)
+}
+
+/// Decodes `%XX` escapes, keeping a malformed one as written (a server's leniency).
+pub(crate) fn percent_decode_lenient(s: &str) -> String {
+    let bytes = decode(s, true).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn decode(s: &str, keep_malformed: bool) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], escape_at(bytes, i)) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (b'%', None) if !keep_malformed => return None,
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +107,18 @@ mod tests {
         let mut s = String::new();
         percent_encode_into("a b/先~".as_bytes(), &mut s);
         assert_eq!(s, "a%20b%2F%E5%85%88~");
+    }
+
+    #[test]
+    fn decoding_is_strict_or_lenient_about_malformed_escapes() {
+        assert_eq!(
+            percent_decode("%E5%BE%AEa%2f").as_deref(),
+            Some("微a/".as_bytes())
+        );
+        for bad in ["%zz", "%4", "a%", "%+1", "%-1", "% 1"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+        assert_eq!(percent_decode_lenient("%E5%BE%AE%zz%4%+1"), "微%zz%4%+1");
     }
 
     #[test]

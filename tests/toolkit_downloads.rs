@@ -132,6 +132,20 @@ fn credentials_go_only_to_the_base_uri() {
         .download_to(&info, Vec::new())
         .unwrap_err()
         .is_before_send());
+    // So are malformed escapes, named as such (`%+1` is not two hex digits).
+    for bad in ["%zz", "%4", "%+1", "%FF"] {
+        let info = DownloadInfo::new(
+            format!("{}v3/billdownload/file{bad}", sandbox.url()),
+            "SHA1",
+            "00",
+        );
+        let err = sandbox.client().download_to(&info, Vec::new()).unwrap_err();
+        assert!(err.is_before_send(), "{bad}: {err:?}");
+        assert!(
+            err.to_string().contains("malformed or non-UTF-8 escape"),
+            "{bad}: {err}"
+        );
+    }
 }
 
 #[test]

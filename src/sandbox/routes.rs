@@ -8,6 +8,8 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Value};
 
+use crate::encoding::percent_decode_lenient;
+
 /// What a route handler returns: the status and the JSON body (`Value::Null` for
 /// an empty body, e.g. with `204 No Content`).
 pub type Reply = (StatusCode, Value);
@@ -108,7 +110,7 @@ impl Route {
                 Piece::Literal(_) => return None,
                 Piece::Param(_) if seg.is_empty() => return None,
                 Piece::Param(name) => {
-                    params.insert(name.clone(), percent_decode(seg));
+                    params.insert(name.clone(), percent_decode_lenient(seg));
                 }
             }
         }
@@ -128,31 +130,11 @@ pub(crate) fn parse_query(query: &str) -> HashMap<String, String> {
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             (
-                percent_decode(&k.replace('+', " ")),
-                percent_decode(&v.replace('+', " ")),
+                percent_decode_lenient(&k.replace('+', " ")),
+                percent_decode_lenient(&v.replace('+', " ")),
             )
         })
         .collect()
-}
-
-/// Decodes `%XX` escapes; a malformed escape is kept as written.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -186,6 +168,6 @@ mod tests {
             (q["a"].as_str(), q["b"].as_str(), q["c"].as_str()),
             ("1", "x y z", "")
         );
-        assert_eq!(percent_decode("%E5%BE%AE%zz%4"), "微%zz%4");
+        assert_eq!(percent_decode_lenient("%E5%BE%AE%zz%4"), "微%zz%4");
     }
 }
