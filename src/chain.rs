@@ -331,10 +331,7 @@ fn finish(
 ) -> Result<Response, Error> {
     match raw {
         Ok(raw) => client.finish(endpoint, raw),
-        Err(e) => {
-            tracing::debug!(error = %e, "wechatpay transport failed");
-            Err(e)
-        }
+        Err(e) => Err(client.transport_failed(e)),
     }
 }
 

@@ -268,6 +268,15 @@ impl Client {
         outcome
     }
 
+    /// Stage 4 when no answer came: the middleware sees the transport error.
+    pub(crate) fn transport_failed(&self, error: Error) -> Error {
+        tracing::debug!(error = %error, "wechatpay transport failed");
+        for m in &self.inner.middleware {
+            m.after_verifying(Err(&error));
+        }
+        error
+    }
+
     fn verify(&self, endpoint: &Endpoint, raw: http::Response<Bytes>) -> Result<Response, Error> {
         if endpoint.apiv2 {
             let secret = self

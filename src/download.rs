@@ -130,7 +130,10 @@ impl Client {
         let (request, endpoint) = self.download_request(info)?;
         if !is_unsigned_download(&endpoint.path) {
             // A signed answer is verified whole before anything is written.
-            let raw = self.sync_transport().call(request)?;
+            let raw = self
+                .sync_transport()
+                .call(request)
+                .map_err(|e| self.transport_failed(e))?;
             let body = checked(info, self.finish(&endpoint, raw)?)?;
             writer.write_all(&body).map_err(|e| write_error(&e))?;
             writer.flush().map_err(|e| write_error(&e))?;
@@ -142,7 +145,8 @@ impl Client {
             .call_into(request, &mut |chunk: &[u8]| {
                 hasher.update(chunk);
                 writer.write_all(chunk).map_err(|e| write_error(&e))
-            })?;
+            })
+            .map_err(|e| self.transport_failed(e))?;
         if !head.status().is_success() {
             return self
                 .finish(&endpoint, head)
@@ -164,7 +168,11 @@ impl Client {
     {
         let (request, endpoint) = self.download_request(info)?;
         if !is_unsigned_download(&endpoint.path) {
-            let raw = self.async_transport().call(request).await?;
+            let raw = self
+                .async_transport()
+                .call(request)
+                .await
+                .map_err(|e| self.transport_failed(e))?;
             let body = checked(info, self.finish(&endpoint, raw)?)?;
             writer.write_all(&body).await.map_err(|e| write_error(&e))?;
             writer.flush().await.map_err(|e| write_error(&e))?;
@@ -174,7 +182,8 @@ impl Client {
         let (parts, mut stream) = self
             .async_transport()
             .call_stream(request)
-            .await?
+            .await
+            .map_err(|e| self.transport_failed(e))?
             .into_parts();
         if !parts.status.is_success() {
             let mut body = Vec::new();

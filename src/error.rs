@@ -13,6 +13,22 @@ use http::{HeaderMap, StatusCode};
 /// A boxed error source, as carried by [`Error::Transport`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// `error` and its causes, `: `-separated, skipping a cause its parent already quotes
+/// (HTTP stacks often repeat their source in their own message).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// Everything that can go wrong between building a chain and reading its answer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -68,8 +84,9 @@ pub enum Error {
         verb: &'static str,
     },
 
-    /// The request could not be sent or its answer not received.
-    #[error("transport error ({kind}): {source}")]
+    /// The request could not be sent or its answer not received. The message ends
+    /// with the innermost cause (e.g. `operation timed out`, `Connection refused`).
+    #[error("transport error ({kind}): {}", with_causes(source.as_ref()))]
     Transport {
         /// Connect, timeout or other.
         kind: TransportKind,

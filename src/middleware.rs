@@ -3,7 +3,9 @@
 //! The pipeline is build -> [`Middleware::before_signing`] -> sign ->
 //! [`Middleware::after_signing`] -> transport -> verify -> [`Middleware::after_verifying`].
 //! Signing and verifying themselves are not replaceable: a hook can add headers
-//! before the signature is computed, observe what is sent, and observe the outcome.
+//! before the signature is computed, observe what is sent, and observe the outcome
+//! of every attempt, including one that got no answer (a timeout, a refused
+//! connection).
 
 use bytes::Bytes;
 use http::Request;
@@ -41,9 +43,27 @@ pub trait Middleware: Send + Sync + 'static {
         let _ = request;
     }
 
-    /// Observes the outcome once the answer has been verified (or refused).
+    /// Observes the outcome of each attempt (each retry is one): the verified
+    /// answer, or the error it ended in: [`Error::Verification`] or [`Error::Api`]
+    /// for an answer, [`Error::Transport`] when none came (nothing was verified).
+    /// Not called when a `before_signing` hook refused the request.
     fn after_verifying(&self, outcome: Result<&Response, &Error>) {
         let _ = outcome;
+    }
+}
+
+/// A shared middleware (e.g. metrics read elsewhere) is a middleware.
+impl<M: Middleware + ?Sized> Middleware for std::sync::Arc<M> {
+    fn before_signing(&self, request: &mut Request<Bytes>) -> Result<(), Error> {
+        (**self).before_signing(request)
+    }
+
+    fn after_signing(&self, request: &Request<Bytes>) {
+        (**self).after_signing(request)
+    }
+
+    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
+        (**self).after_verifying(outcome)
     }
 }
 

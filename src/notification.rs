@@ -253,11 +253,28 @@ impl NotificationAnswer {
     pub fn from_result<T>(outcome: &Result<T, Error>) -> Self {
         match outcome {
             Ok(_) => Self::success(),
-            Err(Error::Notification { .. }) => Self::failure_with_status(
+            Err(e) => Self::from_error(e),
+        }
+    }
+
+    /// The failure for a notification refused with `error`: 401 when its signature
+    /// or decryption check failed, 500 otherwise; a message that gives nothing away.
+    ///
+    /// ```
+    /// use wechatpay_chain::notification::NotificationAnswer;
+    /// use wechatpay_chain::Error;
+    ///
+    /// let answer = NotificationAnswer::from_error(&Error::Config("no APIv3 key".into()));
+    /// assert_eq!(answer.status(), 500);
+    /// assert!(!String::from_utf8_lossy(answer.body()).contains("APIv3"));
+    /// ```
+    pub fn from_error(error: &Error) -> Self {
+        match error {
+            Error::Notification { .. } => Self::failure_with_status(
                 StatusCode::UNAUTHORIZED,
                 "signature or decryption check failed",
             ),
-            Err(_) => Self::failure("the notification could not be processed"),
+            _ => Self::failure("the notification could not be processed"),
         }
     }
 

@@ -150,6 +150,17 @@ fn lower_case_method_names_and_the_request_verb_work() {
     mock.assert();
 }
 
+/// Records what `after_verifying` saw, shared through an `Arc` (itself a middleware).
+#[derive(Default)]
+struct Outcomes(std::sync::Mutex<Vec<Option<TransportKind>>>);
+
+impl wechatpay_chain::Middleware for Outcomes {
+    fn after_verifying(&self, outcome: Result<&wechatpay_chain::Response, &Error>) {
+        let kind = outcome.err().and_then(Error::transport_kind);
+        self.0.lock().unwrap().push(kind);
+    }
+}
+
 #[test]
 fn a_refused_connection_is_a_connect_error_sync_and_async() {
     // Bind then drop: the port is free and nothing listens on it.
@@ -158,7 +169,11 @@ fn a_refused_connection_is_a_connect_error_sync_and_async() {
         .local_addr()
         .unwrap()
         .port();
-    let client = client(&format!("http://127.0.0.1:{port}/"));
+    let outcomes = Arc::new(Outcomes::default());
+    let client = builder(&format!("http://127.0.0.1:{port}/"))
+        .middleware(outcomes.clone())
+        .build()
+        .unwrap();
     let err = client
         .chain("v3/certificates")
         .get(Value::Null)
@@ -168,6 +183,8 @@ fn a_refused_connection_is_a_connect_error_sync_and_async() {
         Some(TransportKind::Connect),
         "{err:?}"
     );
+    // The message reaches the innermost cause, not just "error sending request".
+    assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let err = rt
         .block_on(client.chain("v3/certificates").get_async(Value::Null))
@@ -176,6 +193,11 @@ fn a_refused_connection_is_a_connect_error_sync_and_async() {
         err.transport_kind(),
         Some(TransportKind::Connect),
         "{err:?}"
+    );
+    // The middleware saw both attempts end without an answer.
+    assert_eq!(
+        *outcomes.0.lock().unwrap(),
+        vec![Some(TransportKind::Connect); 2]
     );
 }
 
@@ -206,6 +228,7 @@ fn a_silent_server_is_a_timeout_sync_and_async() {
         Some(TransportKind::Timeout),
         "{err:?}"
     );
+    assert!(err.to_string().contains("timed out"), "{err}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let err = rt
         .block_on(
