@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Runs against the embedded sandbox; the faults (a 503, a slow answer, a forged
-//! answer) are simulated with `sandbox.route` and a stand-in transport.
+//! answer) are injected with `sandbox.inject`.
 
 use std::sync::{atomic::AtomicUsize, atomic::Ordering::Relaxed, Arc};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use wechatpay_chain::sandbox::{Sandbox, StatusCode, SEED_ORDER};
+use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
 use wechatpay_chain::{Error, Middleware, Response, RetryPolicy, TransportKind};
 
 const ORDER: &str = "v3/discount-card/orders/{out_order_no}";
@@ -48,13 +48,18 @@ impl Middleware for Metrics {
         };
         counter.fetch_add(1, Relaxed);
         if let Err(e) = outcome {
-            match (e.transport_kind(), e.status()) {
-                (Some(kind), _) => println!("   [log] attempt failed: no answer ({kind})"),
-                (None, Some(status)) => {
+            match (e, e.status()) {
+                (Error::Transport { kind, .. }, _) => {
+                    println!("   [log] attempt failed: no answer ({kind})")
+                }
+                (Error::Verification { .. }, _) => {
+                    println!("   [log] answer refused: not signed by WeChat Pay")
+                }
+                (_, Some(status)) => {
                     let code = e.code().unwrap_or("-");
                     println!("   [log] attempt failed: {} {code}", status.as_u16());
                 }
-                (None, None) => println!("   [log] attempt refused: {e}"),
+                _ => println!("   [log] attempt failed: {e}"),
             }
         }
     }
@@ -119,18 +124,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get_async(json!({ "transaction_id": "4200000000201407033233368018", "timeout": 0.2 }));
     act_on("slow answer", slow.await);
 
-    // A 200 that is not WeChat's (a proxy or an attacker answering in its place),
-    // simulated by a transport that answers by itself.
-    let intercepted = sandbox
-        .client_builder()
-        .async_http_client(|_request| async {
-            let body = Bytes::from_static(br#"{"trade_state":"SUCCESS"}"#);
-            Ok::<_, Error>(http::Response::new(body))
-        })
-        .build()?;
-    let forged = intercepted
+    // A 200 that is not WeChat's: unsigned. Not retried: it is not WeChat failing.
+    let forged = client
         .chain(BY_ID)
-        .get_async(json!({ "transaction_id": "1" }));
+        .get_async(json!({ "transaction_id": "forged" }));
     act_on("forged answer", forged.await);
 
     let count = |n: &AtomicUsize| n.load(Relaxed);
@@ -169,19 +166,19 @@ fn act_on(what: &str, outcome: Result<Response, Error>) {
     println!("   -> {action}");
 }
 
-/// The sandbox plays WeChat; these two endpoints misbehave on purpose.
+/// The sandbox plays WeChat; told to, it misbehaves as gateways and proxies do.
 fn simulate_faults(sandbox: &Sandbox) {
-    let calls = AtomicUsize::new(0);
-    sandbox.route("GET", "v3/pay/transactions/out-trade-no/{no}", move |req| {
-        if calls.fetch_add(1, Relaxed) == 0 {
-            let busy = json!({ "code": "SYSTEM_ERROR", "message": "系统繁忙" });
-            return (StatusCode::SERVICE_UNAVAILABLE, busy);
-        }
+    let busy = Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR");
+    sandbox.inject("GET", "v3/pay/transactions/out-trade-no/{no}", busy, 1);
+    sandbox.route("GET", "v3/pay/transactions/out-trade-no/{no}", |req| {
         let paid = json!({ "out_trade_no": req.param("no"), "trade_state": "SUCCESS" });
         (StatusCode::OK, paid)
     });
-    sandbox.route("GET", "v3/pay/transactions/id/{id}", |_| {
-        std::thread::sleep(Duration::from_millis(400)); // longer than the caller waits
+    // Longer than the caller waits, on every attempt of the retry policy.
+    sandbox.inject("GET", BY_ID, Fault::Delay(Duration::from_millis(400)), 3);
+    // An answer without WeChat's signature (a proxy's page, an attacker's reply).
+    sandbox.inject("GET", "v3/pay/transactions/id/forged", Fault::Unsigned, 1);
+    sandbox.route("GET", BY_ID, |_| {
         (StatusCode::OK, json!({ "trade_state": "SUCCESS" }))
     });
 }

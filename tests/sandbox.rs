@@ -498,3 +498,72 @@ async fn sixteen_clients_five_thousand_requests_no_error() {
     }
     assert_eq!(ok, TOTAL);
 }
+
+/// Each injected fault reaches the client as the error class a caller acts on,
+/// only as many times as asked, and only for the matching method and path.
+#[test]
+fn injected_faults_reach_the_client_as_their_error_class() {
+    use wechatpay_chain::sandbox::Fault;
+    use wechatpay_chain::TransportKind;
+
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox
+        .client_builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let get = || client.chain(TEMPLATE).get(seed_get());
+    let served = |res: Result<Response, Error>| {
+        let res = res.expect("served as usual");
+        assert!(res.is_verified());
+        assert_eq!(res.json::<Value>().unwrap()["out_order_no"], SEED_ORDER);
+    };
+    type Expected = &'static dyn Fn(&Error) -> bool;
+    let cases: Vec<(Fault, Expected)> = vec![
+        (
+            Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR"),
+            &|e| {
+                e.status() == Some(StatusCode::SERVICE_UNAVAILABLE)
+                    && e.code() == Some("SYSTEM_ERROR")
+                    && matches!(e, Error::Api(api) if api.verified)
+            },
+        ),
+        (Fault::Delay(Duration::from_millis(800)), &|e| {
+            e.transport_kind() == Some(TransportKind::Timeout)
+        }),
+        (
+            Fault::Unsigned,
+            &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("unsigned")),
+        ),
+        (
+            Fault::Tampered,
+            &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("does not match")),
+        ),
+        (
+            Fault::Stale,
+            &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("300")),
+        ),
+        (Fault::Disconnect, &|e| e.transport_kind().is_some()),
+    ];
+    for (fault, expected) in cases {
+        // Other methods and paths are served as usual.
+        sandbox.inject("PATCH", TEMPLATE, fault.clone(), 2);
+        sandbox.inject("GET", "v3/certificates", fault.clone(), 2);
+        served(get());
+        sandbox.inject("get", TEMPLATE, fault.clone(), 2);
+        for attempt in 1..=2 {
+            let err = get().unwrap_err();
+            assert!(expected(&err), "{fault:?}, attempt {attempt}: {err}");
+        }
+        // Used up: the third request is served.
+        served(get());
+        // Clear the decoys for the next case.
+        for _ in 0..2 {
+            let _ = client.chain(TEMPLATE).patch(seed_patch());
+            let _ = client.chain("v3/certificates").get(Value::Null);
+        }
+    }
+    // A delay shorter than the caller's deadline only slows the answer down.
+    sandbox.inject("*", TEMPLATE, Fault::Delay(Duration::from_millis(50)), 1);
+    served(get());
+}

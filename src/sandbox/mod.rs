@@ -55,6 +55,7 @@ mod auth;
 mod bills;
 mod cache;
 mod certificates;
+mod faults;
 mod keys;
 mod media;
 mod notify;
@@ -70,6 +71,7 @@ use std::sync::Arc;
 
 pub use cache::SandboxStats;
 pub use certificates::APIV3_KEY;
+pub use faults::Fault;
 pub use http::{Method, StatusCode};
 pub use keys::{
     SandboxKeys, CERT_FILE, FIXTURE_MCHID, FIXTURE_MERCHANT_SERIAL, FIXTURE_PLATFORM_SERIAL,
@@ -185,6 +187,46 @@ impl Sandbox {
     {
         self.app
             .add_route(Route::new(method.as_ref(), template, Arc::new(handler)));
+        self
+    }
+
+    /// Makes the next `times` requests that match `method` (any case, or `"*"` for
+    /// any) and `template` (as for [`route`](Self::route)) meet `fault`, before the
+    /// signature check: a gateway error, a delay, an unsigned, tampered or stale
+    /// answer, or a dropped connection. Faults injected later are met first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use serde_json::json;
+    /// use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
+    /// use wechatpay_chain::{Error, RetryPolicy};
+    ///
+    /// let sandbox = Sandbox::start()?;
+    /// let order = "v3/discount-card/orders/{out_order_no}";
+    /// sandbox.inject("GET", order, Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR"), 1);
+    /// let client = sandbox
+    ///     .client_builder()
+    ///     .retry(RetryPolicy::exponential(2).base_delay(Duration::from_millis(10)))
+    ///     .build()?;
+    /// // The 503 is retried, re-signed; the second attempt is served.
+    /// let res = client.chain(order).get(json!({ "out_order_no": SEED_ORDER }))?;
+    /// assert_eq!(res.status(), 200);
+    ///
+    /// sandbox.inject("*", order, Fault::Unsigned, 1);
+    /// let err = client.chain(order).get(json!({ "out_order_no": SEED_ORDER })).unwrap_err();
+    /// assert!(matches!(err, Error::Verification { .. }));
+    /// # Ok::<_, Error>(())
+    /// ```
+    pub fn inject(
+        &self,
+        method: impl AsRef<str>,
+        template: &str,
+        fault: Fault,
+        times: usize,
+    ) -> &Self {
+        self.app
+            .faults
+            .inject(method.as_ref(), template, fault, times);
         self
     }
 

@@ -67,16 +67,17 @@ enum Piece {
     Param(String),
 }
 
-/// One registered route. The template accepts `{name}` and `<name>` placeholders,
-/// each matching one path segment.
-pub(crate) struct Route {
+/// A method and a path template bound to an action: a route's handler, or an
+/// injected fault. The template accepts `{name}` and `<name>` placeholders, each
+/// matching one path segment; the method `*` matches any.
+pub(crate) struct Route<T = Handler> {
     method: String,
     template: Vec<Piece>,
-    pub(crate) handler: Handler,
+    pub(crate) action: T,
 }
 
-impl Route {
-    pub(crate) fn new(method: &str, template: &str, handler: Handler) -> Route {
+impl<T> Route<T> {
+    pub(crate) fn new(method: &str, template: &str, action: T) -> Route<T> {
         let template = template
             .trim_matches('/')
             .split('/')
@@ -94,7 +95,7 @@ impl Route {
         Route {
             method: method.to_ascii_uppercase(),
             template,
-            handler,
+            action,
         }
     }
 
@@ -118,7 +119,7 @@ impl Route {
     }
 
     pub(crate) fn allows(&self, method: &Method) -> bool {
-        self.method == method.as_str()
+        self.method == "*" || self.method == method.as_str()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The HTTP server: its own thread and multi-thread tokio runtime, so a sandbox
 //! works the same from blocking code, from any async runtime and from tests.
 
-use std::convert::Infallible;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use super::auth::verify_request;
 use super::cache::{sign_answer, Counters, SignatureCache};
+use super::faults::{unsign, Fault, Faults, STALE_BY};
 use super::keys::SandboxKeys;
 use super::orders::Orders;
 use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
@@ -48,6 +49,8 @@ pub(crate) struct App {
     /// Sign every answer under the platform certificate's serial
     /// (`SandboxBuilder::sign_with_certificate`).
     pub(crate) sign_with_certificate: bool,
+    /// Misbehaviours waiting for requests (`Sandbox::inject`).
+    pub(crate) faults: Faults,
 }
 
 impl App {
@@ -63,6 +66,7 @@ impl App {
             signature_cache: None,
             counters: Arc::default(),
             sign_with_certificate: false,
+            faults: Faults::default(),
         }
     }
 
@@ -141,7 +145,7 @@ impl App {
                 if let Some(params) = route.matches_path(&segments) {
                     path_known = true;
                     if route.allows(&parts.method) {
-                        found = Some((route.handler.clone(), params));
+                        found = Some((route.action.clone(), params));
                         break;
                     }
                 }
@@ -223,6 +227,7 @@ impl App {
         if let Ok(id) = HeaderValue::from_str(&id) {
             headers.insert(REQUEST_ID, id);
         }
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
         sign_answer(
             &self.keys,
             self.signature_cache.as_ref(),
@@ -247,10 +252,23 @@ fn parse_json(headers: &http::HeaderMap, body: &[u8]) -> Result<Value, serde_jso
     serde_json::from_slice(body)
 }
 
+/// The service error that makes hyper close a connection unanswered
+/// ([`Fault::Disconnect`]).
+#[derive(Debug)]
+struct Disconnect;
+
+impl fmt::Display for Disconnect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection closed by an injected fault")
+    }
+}
+
+impl std::error::Error for Disconnect {}
+
 async fn serve_one(
     app: Arc<App>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Disconnect> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -263,7 +281,46 @@ async fn serve_one(
             return Ok(app.signed(reply, unix_now()));
         }
     };
-    Ok(app.answer(parts, body))
+    let path = parts.uri.path().trim_start_matches('/');
+    let fault = match app.faults.take(&parts.method, path) {
+        None => return Ok(app.answer(parts, body)),
+        Some(fault) => fault,
+    };
+    if app.log {
+        eprintln!("{} {} -> injected {fault:?}", parts.method, parts.uri);
+    }
+    let answer = match fault {
+        Fault::Disconnect => return Err(Disconnect),
+        Fault::Status { status, code } => {
+            let message = format!("the sandbox was told to answer {status} {code}");
+            return Ok(app.signed(error(status, &code, message), unix_now()));
+        }
+        Fault::Delay(pause) => {
+            tokio::time::sleep(pause).await;
+            return Ok(app.answer(parts, body));
+        }
+        _ => app.answer(parts, body),
+    };
+    let (mut head, body) = answer.into_parts();
+    let mut body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    match fault {
+        Fault::Unsigned => unsign(&mut head.headers),
+        // Still valid JSON; no longer the bytes signed.
+        Fault::Tampered => body = Bytes::from([&body[..], b" "].concat()),
+        Fault::Stale => sign_answer(
+            &app.keys,
+            None,
+            &app.counters,
+            &mut head.headers,
+            &body,
+            unix_now() - STALE_BY,
+        ),
+        _ => {}
+    }
+    Ok(Response::from_parts(head, Full::new(body)))
 }
 
 /// A running server thread; stopping it is graceful (no new connections, requests

@@ -1,0 +1,114 @@
+//! Faults on demand: the sandbox misbehaves the way gateways, proxies and networks
+//! do, so a caller's error handling and retries can be tested against a real server.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use http::{HeaderMap, Method, StatusCode};
+
+use super::routes::Route;
+use crate::verifier::{NONCE, SERIAL, SIGNATURE, TIMESTAMP};
+
+/// A misbehaviour for [`Sandbox::inject`](super::Sandbox::inject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answers this status with WeChat's error JSON (`{"code": …, "message": …}`),
+    /// signed, instead of serving the request. See [`Fault::status`].
+    Status {
+        /// The HTTP status, e.g. `503`.
+        status: StatusCode,
+        /// WeChat's error code, e.g. `SYSTEM_ERROR`.
+        code: String,
+    },
+    /// Waits this long, then serves the request as usual (a slow gateway; the
+    /// caller's timeout).
+    Delay(Duration),
+    /// Serves the request but sends the answer without its `Wechatpay-*` signature
+    /// headers (a proxy's or a captive portal's page).
+    Unsigned,
+    /// Serves the request, then alters the answer's body after signing it (the
+    /// signature no longer matches).
+    Tampered,
+    /// Serves the request with the answer signed ten minutes ago, outside the 300 s
+    /// window (a replayed answer, or a skewed clock).
+    Stale,
+    /// Closes the connection without answering.
+    Disconnect,
+}
+
+impl Fault {
+    /// [`Fault::Status`] from a status and WeChat's error code.
+    ///
+    /// ```
+    /// use wechatpay_chain::sandbox::{Fault, StatusCode};
+    /// let busy = Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR");
+    /// assert!(matches!(busy, Fault::Status { .. }));
+    /// ```
+    pub fn status(status: StatusCode, code: impl Into<String>) -> Fault {
+        Fault::Status {
+            status,
+            code: code.into(),
+        }
+    }
+}
+
+/// How far in the past [`Fault::Stale`] signs.
+pub(crate) const STALE_BY: i64 = 600;
+
+/// A fault and how many more requests it applies to.
+pub(crate) struct Injected {
+    fault: Fault,
+    remaining: AtomicUsize,
+}
+
+/// The faults waiting for requests, newest first when matching.
+#[derive(Default)]
+pub(crate) struct Faults(Mutex<Vec<Route<Injected>>>);
+
+impl Faults {
+    pub(crate) fn inject(&self, method: &str, template: &str, fault: Fault, times: usize) {
+        if times == 0 {
+            return;
+        }
+        let injected = Injected {
+            fault,
+            remaining: AtomicUsize::new(times),
+        };
+        self.lock().push(Route::new(method, template, injected));
+    }
+
+    /// The fault the request `method path` meets, if any, counted as used.
+    pub(crate) fn take(&self, method: &Method, path: &str) -> Option<Fault> {
+        let mut faults = self.lock();
+        if faults.is_empty() {
+            return None;
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        let index = faults
+            .iter()
+            .rposition(|f| f.allows(method) && f.matches_path(&segments).is_some())?;
+        let fault = faults[index].action.fault.clone();
+        if faults[index]
+            .action
+            .remaining
+            .fetch_sub(1, Ordering::Relaxed)
+            == 1
+        {
+            faults.remove(index);
+        }
+        Some(fault)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Route<Injected>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Takes the signature headers off an answer ([`Fault::Unsigned`]).
+pub(crate) fn unsign(headers: &mut HeaderMap) {
+    for name in [SIGNATURE, TIMESTAMP, NONCE, SERIAL] {
+        headers.remove(name);
+    }
+}
