@@ -6,31 +6,41 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 use wechatpay_chain::sandbox::{Sandbox, SEED_ORDER};
+use wechatpay_chain::Chain;
 
 /// The figure; about 4 s in a debug build (the sandbox reuses its answer
 /// signature, and aws-lc signs at full speed even unoptimised).
 const REQUESTS: usize = 5_000;
 const CONCURRENCY: usize = 16;
 
-// A current-thread runtime, as the harness uses. On a multi-thread runtime
-// hyper-util's pool can open one or two more while it fills, never afterwards
-// (docs/performance.md, "Connections").
-#[tokio::test]
-async fn concurrent_requests_reuse_at_most_sixteen_connections() {
-    let sandbox = Sandbox::builder()
+/// A sandbox that reuses its answer signatures, so that it keeps up.
+async fn quick_sandbox() -> Sandbox {
+    Sandbox::builder()
         .cache_signatures(Duration::from_secs(60))
         .start_async()
         .await
-        .unwrap();
-    let client = sandbox.client();
-    let chain = client.chain("v3/discount-card/orders/{out_order_no}");
-    let ok = stream::iter(0..REQUESTS)
+        .unwrap()
+}
+
+/// Sends `n` GETs of the seed order, `CONCURRENCY` at a time; how many got a 200.
+async fn seed_gets(chain: &Chain, n: usize) -> usize {
+    stream::iter(0..n)
         .map(|_| chain.get_async(json!({ "out_order_no": SEED_ORDER })))
         .buffer_unordered(CONCURRENCY)
         .filter(|r| futures::future::ready(r.as_ref().is_ok_and(|r| r.status() == 200)))
         .count()
-        .await;
-    assert_eq!(ok, REQUESTS);
+        .await
+}
+
+// A current-thread runtime, as the harness uses. On a multi-thread runtime
+// hyper-util's pool can open more while it fills, never afterwards (below, and
+// docs/performance.md, "Connections").
+#[tokio::test]
+async fn concurrent_requests_reuse_at_most_sixteen_connections() {
+    let sandbox = quick_sandbox().await;
+    let client = sandbox.client();
+    let chain = client.chain("v3/discount-card/orders/{out_order_no}");
+    assert_eq!(seed_gets(&chain, REQUESTS).await, REQUESTS);
     let stats = sandbox.stats();
     assert!(
         stats.connections <= CONCURRENCY as u64,
@@ -58,24 +68,13 @@ async fn concurrent_requests_reuse_at_most_sixteen_connections() {
 /// fills; once filled, thousands of requests open none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filled_pool_opens_no_more_connections_on_a_multi_thread_runtime() {
-    let sandbox = Sandbox::builder()
-        .cache_signatures(Duration::from_secs(60))
-        .start_async()
-        .await
-        .unwrap();
+    let sandbox = quick_sandbox().await;
     let client = sandbox.client();
     let chain = client.chain("v3/discount-card/orders/{out_order_no}");
-    let run = |n: usize| {
-        stream::iter(0..n)
-            .map(|_| chain.get_async(json!({ "out_order_no": SEED_ORDER })))
-            .buffer_unordered(CONCURRENCY)
-            .filter(|r| futures::future::ready(r.as_ref().is_ok_and(|r| r.status() == 200)))
-            .count()
-    };
-    assert_eq!(run(200).await, 200);
+    assert_eq!(seed_gets(&chain, 200).await, 200);
     // How many the ramp-up opens depends on scheduling (16-26 seen here).
     let filled = sandbox.stats().connections;
-    assert_eq!(run(3_000).await, 3_000);
+    assert_eq!(seed_gets(&chain, 3_000).await, 3_000);
     assert_eq!(
         sandbox.stats().connections,
         filled,

@@ -408,6 +408,15 @@ fn fast_retries(attempts: u32) -> RetryPolicy {
         .max_delay(Duration::from_millis(80))
 }
 
+/// A client that retries three times, each attempt signed at its own timestamp.
+fn retrying_client(base: &str) -> wechatpay_chain::Client {
+    builder(base)
+        .retry(fast_retries(3))
+        .clock(ticking_clock())
+        .build()
+        .unwrap()
+}
+
 fn assert_freshly_signed(seen: &[Seen]) {
     let nonces: std::collections::HashSet<String> =
         seen.iter().map(|s| field(s, "nonce_str")).collect();
@@ -441,11 +450,7 @@ fn a_get_failing_twice_then_answering_is_retried_with_fresh_signatures_sync_and_
     let rt = runtime();
     for flavour in ["sync", "async"] {
         let server = RawServer::start(script.clone());
-        let client = builder(&server.base)
-            .retry(fast_retries(3))
-            .clock(ticking_clock())
-            .build()
-            .unwrap();
+        let client = retrying_client(&server.base);
         let chain = client.chain("v3/discount-card/orders/{out_order_no}");
         let options = json!({"out_order_no": SEED_ORDER});
         let started = Instant::now();
@@ -495,11 +500,7 @@ fn post_is_not_retried_unless_the_chain_is_marked_idempotent() {
     let options = || json!({"json": {"out_refund_no": "R1", "amount": {"refund": 1}}});
     for (marked, want) in [(false, 1), (true, 3)] {
         let server = RawServer::start(vec![status(500, "Internal Server Error", GATEWAY_HTML)]);
-        let client = builder(&server.base)
-            .retry(fast_retries(3))
-            .clock(ticking_clock())
-            .build()
-            .unwrap();
+        let client = retrying_client(&server.base);
         let mut chain = client
             .seg("v3")
             .seg("refund")
@@ -539,11 +540,7 @@ fn uploads_follow_the_retry_policy_like_any_post_each_attempt_signed_over_its_me
         ];
         for flavour in ["sync", "async"] {
             let server = RawServer::start(script.clone());
-            let client = builder(&server.base)
-                .retry(fast_retries(3))
-                .clock(ticking_clock())
-                .build()
-                .unwrap();
+            let client = retrying_client(&server.base);
             let mut chain = client.chain("v3/merchant/media/upload");
             if marked {
                 chain = chain.idempotent();
