@@ -567,3 +567,62 @@ fn injected_faults_reach_the_client_as_their_error_class() {
     sandbox.inject("*", TEMPLATE, Fault::Delay(Duration::from_millis(50)), 1);
     served(get());
 }
+
+/// Other processes inject faults with a signed POST; bad input is a PARAM_ERROR
+/// naming the field.
+#[test]
+fn faults_can_be_injected_over_http() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    let faults = client.chain("sandbox/faults");
+    let res = faults
+        .post(json!({ "json": {
+            "method": "GET", "template": TEMPLATE,
+            "fault": "status", "status": 502, "code": "BAD_GATEWAY", "times": 2,
+        }}))
+        .unwrap();
+    assert_eq!(res.json::<Value>().unwrap()["times"], 2);
+    for _ in 0..2 {
+        let api = api_error(client.chain(TEMPLATE).get(seed_get()));
+        assert_eq!(api.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(api.code.as_deref(), Some("BAD_GATEWAY"));
+    }
+    assert_eq!(
+        client.chain(TEMPLATE).get(seed_get()).unwrap().status(),
+        200
+    );
+
+    for (body, culprit) in [
+        (
+            json!({ "template": TEMPLATE, "fault": "stale" }),
+            "`method`",
+        ),
+        (
+            json!({ "method": "GET", "template": TEMPLATE, "fault": "slow" }),
+            "unknown fault `slow`",
+        ),
+        (
+            json!({ "method": "GET", "template": TEMPLATE, "fault": "delay" }),
+            "`delay_ms`",
+        ),
+        (
+            json!({ "method": "GET", "template": TEMPLATE, "fault": "status", "status": 99, "code": "X" }),
+            "`status`",
+        ),
+        (
+            json!({ "method": "GET", "template": TEMPLATE, "fault": "stale", "times": -1 }),
+            "`times`",
+        ),
+    ] {
+        let api = api_error(faults.post(json!({ "json": body })));
+        assert_eq!(api.status, StatusCode::BAD_REQUEST);
+        assert_eq!(api.code.as_deref(), Some("PARAM_ERROR"));
+        let message = api.message.clone().unwrap_or_default();
+        assert!(message.contains(culprit), "{message}");
+    }
+    // None of the refused injections took effect.
+    assert_eq!(
+        client.chain(TEMPLATE).get(seed_get()).unwrap().status(),
+        200
+    );
+}

@@ -6,8 +6,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use http::{HeaderMap, Method, StatusCode};
+use serde_json::{json, Value};
 
-use super::routes::Route;
+use super::routes::{error, Reply, Route, SandboxRequest};
 use crate::verifier::{NONCE, SERIAL, SIGNATURE, TIMESTAMP};
 
 /// A misbehaviour for [`Sandbox::inject`](super::Sandbox::inject).
@@ -104,6 +105,67 @@ impl Faults {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Route<Injected>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Where other processes (other SDKs' tests, `wxpay request`) inject faults: a
+/// signed `POST` with `{"method", "template", "fault", "times"}`, plus `status` and
+/// `code` for `"status"`, `delay_ms` for `"delay"`.
+pub(crate) const ROUTE: &str = "sandbox/faults";
+
+/// `POST /sandbox/faults`.
+pub(crate) fn inject_over_http(faults: &Faults, request: &SandboxRequest) -> Reply {
+    match parse(&request.json) {
+        Ok((method, template, fault, times)) => {
+            let shown = format!("{fault:?}");
+            faults.inject(&method, &template, fault, times);
+            let answer =
+                json!({ "method": method, "template": template, "fault": shown, "times": times });
+            (StatusCode::OK, answer)
+        }
+        Err(message) => error(StatusCode::BAD_REQUEST, "PARAM_ERROR", message),
+    }
+}
+
+fn parse(json: &Value) -> Result<(String, String, Fault, usize), String> {
+    let text = |name: &str| {
+        json.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("`{name}` is required (a string)"))
+    };
+    let number = |name: &str| {
+        json.get(name)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("`{name}` is required (a whole number)"))
+    };
+    let fault = match text("fault")? {
+        "status" => {
+            let status = u16::try_from(number("status")?)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or("`status` is not an HTTP status")?;
+            Fault::status(status, text("code")?)
+        }
+        "delay" => Fault::Delay(Duration::from_millis(number("delay_ms")?)),
+        "unsigned" => Fault::Unsigned,
+        "tampered" => Fault::Tampered,
+        "stale" => Fault::Stale,
+        "disconnect" => Fault::Disconnect,
+        other => {
+            return Err(format!(
+                "unknown fault `{other}`: status, delay, unsigned, tampered, stale or disconnect"
+            ))
+        }
+    };
+    let times = match json.get("times") {
+        None => 1,
+        Some(_) => usize::try_from(number("times")?).map_err(|_| "`times` is too large")?,
+    };
+    Ok((
+        text("method")?.to_owned(),
+        text("template")?.to_owned(),
+        fault,
+        times,
+    ))
 }
 
 /// Takes the signature headers off an answer ([`Fault::Unsigned`]).

@@ -195,6 +195,13 @@ impl Sandbox {
     /// signature check: a gateway error, a delay, an unsigned, tampered or stale
     /// answer, or a dropped connection. Faults injected later are met first.
     ///
+    /// Other processes inject the same faults with a signed `POST /sandbox/faults`,
+    /// e.g. `wxpay request POST sandbox/faults --json '{"method": "GET", "template":
+    /// "v3/certificates", "fault": "status", "status": 503, "code": "SYSTEM_ERROR",
+    /// "times": 2}'` (`fault`: `status` with `status` and `code`, `delay` with
+    /// `delay_ms`, `unsigned`, `tampered`, `stale` or `disconnect`; `times`
+    /// defaults to 1).
+    ///
     /// ```
     /// use std::time::Duration;
     /// use serde_json::json;
@@ -436,6 +443,12 @@ impl SandboxBuilder {
             "GET",
             cache::STATS_ROUTE,
             Arc::new(move |_| (StatusCode::OK, counters.snapshot().to_json())),
+        ));
+        let faults = app.faults.clone();
+        app.add_route(Route::new(
+            "POST",
+            faults::ROUTE,
+            Arc::new(move |r| faults::inject_over_http(&faults, r)),
         ));
         for (method, template, handler) in self.routes {
             app.add_route(Route::new(&method, &template, handler));

@@ -50,7 +50,7 @@ pub(crate) struct App {
     /// (`SandboxBuilder::sign_with_certificate`).
     pub(crate) sign_with_certificate: bool,
     /// Misbehaviours waiting for requests (`Sandbox::inject`).
-    pub(crate) faults: Faults,
+    pub(crate) faults: Arc<Faults>,
 }
 
 impl App {
@@ -66,7 +66,7 @@ impl App {
             signature_cache: None,
             counters: Arc::default(),
             sign_with_certificate: false,
-            faults: Faults::default(),
+            faults: Arc::default(),
         }
     }
 
