@@ -127,6 +127,24 @@ fn wxpay_request_against_wxpay_sandbox_with_its_keys() {
     );
     assert!(out.stdout.is_empty());
 
+    // Faults are injected over HTTP, here through `wxpay request` itself.
+    let fault = r#"{"method":"GET","template":"v3/discount-card/orders/{out_order_no}","fault":"status","status":503,"code":"SYSTEM_ERROR"}"#;
+    let injected = stdout_json(&request(
+        &keys,
+        &base,
+        &["POST", "sandbox/faults", "--json", fault],
+    ));
+    assert_eq!(injected["times"], 1);
+    let out = request(&keys, &base, &["GET", template, "--set", &set]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("503") && stderr.contains("SYSTEM_ERROR"),
+        "{stderr}"
+    );
+    let order = stdout_json(&request(&keys, &base, &["GET", template, "--set", &set]));
+    assert_eq!(order["out_order_no"], SEED_ORDER);
+
     drop(server);
     // A second start reuses the keys it wrote.
     let (server, base) = start_sandbox(&keys);
