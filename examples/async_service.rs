@@ -17,7 +17,7 @@ use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
-use wechatpay_chain::{Error, Middleware, Response, RetryPolicy, TransportKind};
+use wechatpay_chain::{Endpoint, Error, Middleware, Response, RetryPolicy, TransportKind};
 
 const ORDER: &str = "v3/discount-card/orders/{out_order_no}";
 const BY_ID: &str = "v3/pay/transactions/id/{transaction_id}";
@@ -38,9 +38,9 @@ impl Middleware for Metrics {
         Ok(())
     }
 
-    // Once per attempt, with its outcome: an answer, or the transport error of an
-    // attempt that got none.
-    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
+    // Once per attempt, with its call (method, template, duration) and outcome: an
+    // answer, or the transport error of an attempt that got none.
+    fn after_verifying(&self, call: &Endpoint, outcome: Result<&Response, &Error>) {
         let counter = match outcome {
             Ok(_) => &self.verified,
             Err(e) if e.transport_kind().is_some() => &self.unanswered,
@@ -48,18 +48,25 @@ impl Middleware for Metrics {
         };
         counter.fetch_add(1, Relaxed);
         if let Err(e) = outcome {
+            // The template, not the path: one label per endpoint, not per order.
+            let what = format!(
+                "{} {} ({} ms)",
+                call.method,
+                call.template,
+                call.elapsed().as_millis()
+            );
             match (e, e.status()) {
                 (Error::Transport { kind, .. }, _) => {
-                    println!("   [log] attempt failed: no answer ({kind})")
+                    println!("   [log] {what}: no answer ({kind})")
                 }
                 (Error::Verification { .. }, _) => {
-                    println!("   [log] answer refused: not signed by WeChat Pay")
+                    println!("   [log] {what}: answer not signed by WeChat Pay")
                 }
                 (_, Some(status)) => {
                     let code = e.code().unwrap_or("-");
-                    println!("   [log] attempt failed: {} {code}", status.as_u16());
+                    println!("   [log] {what}: {} {code}", status.as_u16());
                 }
-                _ => println!("   [log] attempt failed: {e}"),
+                _ => println!("   [log] {what}: {e}"),
             }
         }
     }

@@ -331,7 +331,7 @@ fn finish(
 ) -> Result<Response, Error> {
     match raw {
         Ok(raw) => client.finish(endpoint, raw),
-        Err(e) => Err(client.transport_failed(e)),
+        Err(e) => Err(client.transport_failed(endpoint, e)),
     }
 }
 
@@ -340,10 +340,17 @@ fn endpoint_of(request: &Request<Bytes>) -> Endpoint {
         .extensions()
         .get::<Endpoint>()
         .cloned()
-        .unwrap_or_else(|| Endpoint {
-            apiv2: false,
-            path: request.uri().path().trim_start_matches('/').to_owned(),
-            full_path: request.uri().path().to_owned(),
+        .unwrap_or_else(|| {
+            // A middleware removed it: rebuilt from what was sent.
+            let path = request.uri().path();
+            Endpoint {
+                method: request.method().clone(),
+                template: path.trim_start_matches('/').to_owned(),
+                path: path.trim_start_matches('/').to_owned(),
+                full_path: path.to_owned(),
+                apiv2: false,
+                started: std::time::Instant::now(),
+            }
         })
 }
 

@@ -182,16 +182,6 @@ impl Client {
         Arc::downgrade(&self.inner)
     }
 
-    /// Stage 1 and 2: build, run `before_signing` hooks, sign, run `after_signing`.
-    pub(crate) fn prepare(
-        &self,
-        method: Method,
-        template: &Template,
-        options: &Value,
-    ) -> Result<Request<Bytes>, Error> {
-        self.prepare_with(method, template, options, &|_| Ok(()))
-    }
-
     /// Stage 1 alone: the request as built from the template and options, before
     /// hooks and signing (also what `Chain::build_unsigned` benchmarks).
     pub(crate) fn build_unsigned(
@@ -214,11 +204,12 @@ impl Client {
             &inner.base,
             &inner.default_headers,
             &v2,
+            std::time::Instant::now(),
         )
     }
 
-    /// [`prepare`](Self::prepare) with a `shape` step between building and the
-    /// `before_signing` hooks (media uploads put their multipart body there).
+    /// Stages 1 and 2: build, `shape` (media uploads put their multipart body there,
+    /// downloads their label), `before_signing` hooks, sign, `after_signing` hooks.
     pub(crate) fn prepare_with(
         &self,
         method: Method,
@@ -263,16 +254,16 @@ impl Client {
             Err(e) => tracing::debug!(error = %e, "wechatpay response refused"),
         }
         for m in &self.inner.middleware {
-            m.after_verifying(outcome.as_ref());
+            m.after_verifying(endpoint, outcome.as_ref());
         }
         outcome
     }
 
     /// Stage 4 when no answer came: the middleware sees the transport error.
-    pub(crate) fn transport_failed(&self, error: Error) -> Error {
+    pub(crate) fn transport_failed(&self, endpoint: &Endpoint, error: Error) -> Error {
         tracing::debug!(error = %error, "wechatpay transport failed");
         for m in &self.inner.middleware {
-            m.after_verifying(Err(&error));
+            m.after_verifying(endpoint, Err(&error));
         }
         error
     }
@@ -544,10 +535,11 @@ impl ClientBuilder {
         self.middleware(BeforeSigning(hook))
     }
 
-    /// Adds a hook that observes each outcome after verification.
+    /// Adds a hook that observes each attempt's outcome, with the call it belongs
+    /// to ([`Middleware::after_verifying`]).
     pub fn after_verifying<F>(self, hook: F) -> Self
     where
-        F: Fn(Result<&Response, &Error>) + Send + Sync + 'static,
+        F: Fn(&Endpoint, Result<&Response, &Error>) + Send + Sync + 'static,
     {
         self.middleware(AfterVerifying(hook))
     }

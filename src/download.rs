@@ -133,7 +133,7 @@ impl Client {
             let raw = self
                 .sync_transport()
                 .call(request)
-                .map_err(|e| self.transport_failed(e))?;
+                .map_err(|e| self.transport_failed(&endpoint, e))?;
             let body = checked(info, self.finish(&endpoint, raw)?)?;
             writer.write_all(&body).map_err(|e| write_error(&e))?;
             writer.flush().map_err(|e| write_error(&e))?;
@@ -146,7 +146,7 @@ impl Client {
                 hasher.update(chunk);
                 writer.write_all(chunk).map_err(|e| write_error(&e))
             })
-            .map_err(|e| self.transport_failed(e))?;
+            .map_err(|e| self.transport_failed(&endpoint, e))?;
         if !head.status().is_success() {
             return self
                 .finish(&endpoint, head)
@@ -172,7 +172,7 @@ impl Client {
                 .async_transport()
                 .call(request)
                 .await
-                .map_err(|e| self.transport_failed(e))?;
+                .map_err(|e| self.transport_failed(&endpoint, e))?;
             let body = checked(info, self.finish(&endpoint, raw)?)?;
             writer.write_all(&body).await.map_err(|e| write_error(&e))?;
             writer.flush().await.map_err(|e| write_error(&e))?;
@@ -183,7 +183,7 @@ impl Client {
             .async_transport()
             .call_stream(request)
             .await
-            .map_err(|e| self.transport_failed(e))?
+            .map_err(|e| self.transport_failed(&endpoint, e))?
             .into_parts();
         if !parts.status.is_success() {
             let mut body = Vec::new();
@@ -213,7 +213,14 @@ impl Client {
     ) -> Result<(http::Request<bytes::Bytes>, Endpoint), Error> {
         let (template, options) = self.download_call(&info.download_url)?;
         let (_, template) = self.chain(&template).parts()?;
-        let request = self.prepare(http::Method::GET, &template, &options)?;
+        // Labelled by its path: the template of placeholders says nothing.
+        let relabel = |request: &mut http::Request<bytes::Bytes>| {
+            if let Some(endpoint) = request.extensions_mut().get_mut::<Endpoint>() {
+                endpoint.template = endpoint.path.clone();
+            }
+            Ok(())
+        };
+        let request = self.prepare_with(http::Method::GET, &template, &options, &relabel)?;
         let endpoint = request
             .extensions()
             .get::<Endpoint>()

@@ -11,21 +11,24 @@ use bytes::Bytes;
 use http::Request;
 
 use crate::error::Error;
+use crate::request::Endpoint;
 use crate::response::Response;
 
 /// A hook into the request pipeline. Every method has a no-op default.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use std::sync::Arc;
+/// use wechatpay_chain::Endpoint;
 /// use wechatpay_chain::{Error, Middleware, Response};
 ///
+/// /// Logs each failed attempt with its endpoint and duration; counts them.
 /// #[derive(Default)]
-/// struct Count(AtomicUsize);
-/// impl Middleware for Count {
-///     fn after_verifying(&self, outcome: Result<&Response, &Error>) {
-///         if outcome.is_err() {
+/// struct Failures(AtomicUsize);
+/// impl Middleware for Failures {
+///     fn after_verifying(&self, call: &Endpoint, outcome: Result<&Response, &Error>) {
+///         if let Err(e) = outcome {
 ///             self.0.fetch_add(1, Ordering::Relaxed);
+///             eprintln!("{} {} failed after {:?}: {e}", call.method, call.template, call.elapsed());
 ///         }
 ///     }
 /// }
@@ -47,8 +50,8 @@ pub trait Middleware: Send + Sync + 'static {
     /// answer, or the error it ended in: [`Error::Verification`] or [`Error::Api`]
     /// for an answer, [`Error::Transport`] when none came (nothing was verified).
     /// Not called when a `before_signing` hook refused the request.
-    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
-        let _ = outcome;
+    fn after_verifying(&self, call: &Endpoint, outcome: Result<&Response, &Error>) {
+        let _ = (call, outcome);
     }
 }
 
@@ -62,8 +65,8 @@ impl<M: Middleware + ?Sized> Middleware for std::sync::Arc<M> {
         (**self).after_signing(request)
     }
 
-    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
-        (**self).after_verifying(outcome)
+    fn after_verifying(&self, call: &Endpoint, outcome: Result<&Response, &Error>) {
+        (**self).after_verifying(call, outcome)
     }
 }
 
@@ -82,9 +85,9 @@ pub(crate) struct AfterVerifying<F>(pub(crate) F);
 
 impl<F> Middleware for AfterVerifying<F>
 where
-    F: Fn(Result<&Response, &Error>) + Send + Sync + 'static,
+    F: Fn(&Endpoint, Result<&Response, &Error>) + Send + Sync + 'static,
 {
-    fn after_verifying(&self, outcome: Result<&Response, &Error>) {
-        (self.0)(outcome)
+    fn after_verifying(&self, call: &Endpoint, outcome: Result<&Response, &Error>) {
+        (self.0)(call, outcome)
     }
 }

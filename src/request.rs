@@ -1,6 +1,8 @@
 //! Stage one of the pipeline: a chain and its options become an unsigned
 //! `http::Request<Bytes>`. Pure: no clock, no randomness, no I/O.
 
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Method, Request};
@@ -12,10 +14,17 @@ use crate::template::Template;
 use crate::uri::BaseUri;
 use crate::v2;
 
-/// What the later stages need to know about the call, kept in the request's
-/// extensions.
+/// What the later stages, and middleware, need to know about one attempt of a
+/// call, kept in the request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Endpoint {
+    /// The HTTP method.
+    pub method: Method,
+    /// The template the call was built from, as the chain holds it
+    /// (`v3/discount-card/orders/{out_order_no}`; for a download, its path): a
+    /// label with few values, e.g. for metrics.
+    pub template: String,
     /// The expanded path, without base prefix or leading slash
     /// (`v3/discount-card/orders/233b…`).
     pub path: String,
@@ -23,9 +32,21 @@ pub struct Endpoint {
     pub full_path: String,
     /// Whether the path selected APIv2 (its `v2/` prefix is not part of `path`).
     pub apiv2: bool,
+    /// When the attempt was built, before signing.
+    pub started: Instant,
 }
 
-/// Builds the unsigned request for `method` on `template` with `options`.
+impl Endpoint {
+    /// Time since the attempt was built: once its outcome is known
+    /// ([`Middleware::after_verifying`](crate::Middleware::after_verifying)), how
+    /// long signing, the round trip and verification took.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// Builds the unsigned request for `method` on `template` with `options`; `started`
+/// is only recorded.
 pub(crate) fn build(
     method: Method,
     template: &Template,
@@ -33,6 +54,7 @@ pub(crate) fn build(
     base: &BaseUri,
     default_headers: &HeaderMap,
     v2: &v2::Context<'_>,
+    started: Instant,
 ) -> Result<Request<Bytes>, Error> {
     let map = as_map(options)?;
     let empty = serde_json::Map::new();
@@ -48,13 +70,16 @@ pub(crate) fn build(
     let base = own_base.as_ref().unwrap_or(base);
     if apiv2 {
         let path = path.get(3..).unwrap_or_default().to_owned();
-        let mut request = v2::build(method, &path, opts, base, default_headers, v2)?;
+        let mut request = v2::build(method.clone(), &path, opts, base, default_headers, v2)?;
         let full_path = request.uri().path().to_owned();
         request.extensions_mut().insert(timeouts);
         request.extensions_mut().insert(Endpoint {
+            method,
+            template: template.as_str().to_owned(),
             path,
             full_path,
             apiv2: true,
+            started,
         });
         return Ok(request);
     }
@@ -75,7 +100,7 @@ pub(crate) fn build(
     }
 
     let mut request = Request::builder()
-        .method(method)
+        .method(method.clone())
         .uri(uri.as_str())
         .body(body)
         .map_err(|e| Error::Template {
@@ -85,9 +110,12 @@ pub(crate) fn build(
     *request.headers_mut() = headers;
     request.extensions_mut().insert(timeouts);
     request.extensions_mut().insert(Endpoint {
+        method,
+        template: template.as_str().to_owned(),
         path,
         full_path,
         apiv2: false,
+        started,
     });
     Ok(request)
 }
@@ -109,7 +137,15 @@ mod tests {
             has_client_certificate: false,
             nonce: &nonce,
         };
-        build(method, t, options, &base(), &HeaderMap::new(), &ctx)
+        build(
+            method,
+            t,
+            options,
+            &base(),
+            &HeaderMap::new(),
+            &ctx,
+            Instant::now(),
+        )
     }
 
     #[test]

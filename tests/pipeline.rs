@@ -65,8 +65,11 @@ fn middleware_runs_by_phase_and_the_signature_covers_what_it_changed() {
             *req.body_mut() = serde_json::to_vec(&body).unwrap().into();
             Ok(())
         })
-        .after_verifying(move |outcome| {
+        .after_verifying(move |call, outcome| {
             assert!(outcome.is_ok());
+            assert_eq!(call.method, http::Method::POST);
+            assert_eq!(call.template, "v3/marketing/favor/users/{openid}/coupons");
+            assert_eq!(call.path, "v3/marketing/favor/users/o1/coupons");
             counter.fetch_add(1, Ordering::SeqCst);
         })
         .build()
@@ -152,12 +155,17 @@ fn lower_case_method_names_and_the_request_verb_work() {
 
 /// Records what `after_verifying` saw, shared through an `Arc` (itself a middleware).
 #[derive(Default)]
-struct Outcomes(std::sync::Mutex<Vec<Option<TransportKind>>>);
+struct Outcomes(std::sync::Mutex<Vec<(String, Option<TransportKind>)>>);
 
 impl wechatpay_chain::Middleware for Outcomes {
-    fn after_verifying(&self, outcome: Result<&wechatpay_chain::Response, &Error>) {
+    fn after_verifying(
+        &self,
+        call: &wechatpay_chain::Endpoint,
+        outcome: Result<&wechatpay_chain::Response, &Error>,
+    ) {
         let kind = outcome.err().and_then(Error::transport_kind);
-        self.0.lock().unwrap().push(kind);
+        let line = format!("{} {}", call.method, call.template);
+        self.0.lock().unwrap().push((line, kind));
     }
 }
 
@@ -197,7 +205,13 @@ fn a_refused_connection_is_a_connect_error_sync_and_async() {
     // The middleware saw both attempts end without an answer.
     assert_eq!(
         *outcomes.0.lock().unwrap(),
-        vec![Some(TransportKind::Connect); 2]
+        vec![
+            (
+                "GET v3/certificates".to_owned(),
+                Some(TransportKind::Connect)
+            );
+            2
+        ]
     );
 }
 

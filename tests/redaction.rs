@@ -249,8 +249,12 @@ impl wechatpay_chain::Middleware for LogEverything {
     fn after_signing(&self, request: &http::Request<Bytes>) {
         tracing::trace!(?request, headers = ?request.headers(), "signed request");
     }
-    fn after_verifying(&self, outcome: Result<&wechatpay_chain::Response, &Error>) {
-        tracing::trace!(?outcome, "outcome");
+    fn after_verifying(
+        &self,
+        call: &wechatpay_chain::Endpoint,
+        outcome: Result<&wechatpay_chain::Response, &Error>,
+    ) {
+        tracing::trace!(?call, ?outcome, "outcome");
     }
 }
 

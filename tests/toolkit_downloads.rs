@@ -6,13 +6,20 @@ mod common;
 use serde_json::json;
 use sha2::Digest;
 use wechatpay_chain::download::{check_hash, DownloadInfo};
-use wechatpay_chain::sandbox::{Sandbox, StatusCode};
+use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode};
 use wechatpay_chain::Error;
 
 #[test]
 fn a_bill_downloads_and_matches_its_hash() {
     let sandbox = Sandbox::start().unwrap();
-    let client = sandbox.client();
+    // Middleware sees each call labelled by its template; a download by its path.
+    let labels = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = labels.clone();
+    let client = sandbox
+        .client_builder()
+        .after_verifying(move |call, _| seen.lock().unwrap().push(call.template.clone()))
+        .build()
+        .unwrap();
     for endpoint in ["v3/bill/tradebill", "v3/bill/fundflowbill"] {
         let info: DownloadInfo = client
             .chain(endpoint)
@@ -34,6 +41,26 @@ fn a_bill_downloads_and_matches_its_hash() {
             .contains("2019-06-11"));
         check_hash("SHA1", info.hash_value.as_deref().unwrap(), &file).unwrap();
     }
+    // The streamed (unsigned) files have no answer to verify: only their calls show.
+    assert_eq!(
+        *labels.lock().unwrap(),
+        ["v3/bill/tradebill", "v3/bill/fundflowbill"]
+    );
+    // A failed download shows, under its path (its template is all placeholders).
+    let info: DownloadInfo = client
+        .chain("v3/bill/tradebill")
+        .get(json!({ "query": { "bill_date": "2019-06-11" } }))
+        .unwrap()
+        .json()
+        .unwrap();
+    let busy = Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR");
+    sandbox.inject("GET", "v3/billdownload/file", busy, 1);
+    let err = client.download_to(&info, Vec::new()).unwrap_err();
+    assert_eq!(err.code(), Some("SYSTEM_ERROR"));
+    assert_eq!(
+        labels.lock().unwrap().last().map(String::as_str),
+        Some("v3/billdownload/file")
+    );
 }
 
 #[test]
