@@ -66,7 +66,11 @@ pub(crate) struct Injected {
 
 /// The faults waiting for requests, newest first when matching.
 #[derive(Default)]
-pub(crate) struct Faults(Mutex<Vec<Route<Injected>>>);
+pub(crate) struct Faults {
+    /// How many are waiting: requests skip the lock while there are none.
+    waiting: AtomicUsize,
+    list: Mutex<Vec<Route<Injected>>>,
+}
 
 impl Faults {
     pub(crate) fn inject(&self, method: &str, template: &str, fault: Fault, times: usize) {
@@ -77,15 +81,17 @@ impl Faults {
             fault,
             remaining: AtomicUsize::new(times),
         };
-        self.lock().push(Route::new(method, template, injected));
+        let mut list = self.lock();
+        list.push(Route::new(method, template, injected));
+        self.waiting.store(list.len(), Ordering::Release);
     }
 
     /// The fault the request `method path` meets, if any, counted as used.
     pub(crate) fn take(&self, method: &Method, path: &str) -> Option<Fault> {
-        let mut faults = self.lock();
-        if faults.is_empty() {
+        if self.waiting.load(Ordering::Acquire) == 0 {
             return None;
         }
+        let mut faults = self.lock();
         let segments: Vec<&str> = path.split('/').collect();
         let index = faults
             .iter()
@@ -98,12 +104,13 @@ impl Faults {
             == 1
         {
             faults.remove(index);
+            self.waiting.store(faults.len(), Ordering::Release);
         }
         Some(fault)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Route<Injected>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
