@@ -125,20 +125,32 @@ pub use wechatpay_chain_macros::chain;
 /// only doc examples call it.
 #[doc(hidden)]
 pub fn doc_client() -> Client {
+    match doc_client_builder().build() {
+        Ok(client) => client,
+        Err(e) => panic!("doc_client needs the crate's test keys: {e}"),
+    }
+}
+
+/// The builder behind [`doc_client`], not yet built (hidden: not part of the API).
+///
+/// # Panics
+///
+/// As [`doc_client`].
+#[doc(hidden)]
+pub fn doc_client_builder() -> ClientBuilder {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
-    let built = PrivateKey::from_file(format!("{dir}/merchant_private.pem")).and_then(|key| {
-        Client::builder()
+    let keys = PrivateKey::from_file(format!("{dir}/merchant_private.pem")).and_then(|key| {
+        Ok((
+            key,
+            PublicKey::from_file(format!("{dir}/platform_public.pem"))?,
+        ))
+    });
+    match keys {
+        Ok((key, platform)) => Client::builder()
             .mchid("1900000001")
             .serial("3775B6A45ACD588826D15E583A95F5DD00000001")
             .private_key(key)
-            .platform_key(
-                "PUB_KEY_ID_0112345678902024000000000000",
-                PublicKey::from_file(format!("{dir}/platform_public.pem"))?,
-            )
-            .build()
-    });
-    match built {
-        Ok(client) => client,
+            .platform_key("PUB_KEY_ID_0112345678902024000000000000", platform),
         Err(e) => panic!("doc_client needs the crate's test keys: {e}"),
     }
 }

@@ -99,6 +99,7 @@ pub struct ReqwestTransport {
     defaults: Timeouts,
     max_body: usize,
     identity: Option<ClientIdentity>,
+    proxy: Option<Proxy>,
     async_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
     /// Used only under `blocking_runtime`: their connections' tasks live there.
     blocking_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
@@ -130,6 +131,31 @@ impl std::fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ClientIdentity(redacted)")
     }
+}
+
+/// An HTTP proxy for every pool; its URL may hold credentials, so it is never shown.
+#[derive(Clone)]
+pub struct Proxy(reqwest::Proxy);
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Proxy(redacted)")
+    }
+}
+
+/// Parses a proxy URL (`http://[user:password@]host:port`). The error does not
+/// repeat the URL, which may hold a password.
+pub fn proxy(url: &str) -> Result<Proxy, Error> {
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    });
+    let proxy = parsed.and_then(|u| reqwest::Proxy::all(u).ok());
+    proxy.map(Proxy).ok_or_else(|| {
+        Error::Config(
+            "proxy: not an HTTP proxy URL; expected http://host:port (or http://user:password@host:port)"
+                .into(),
+        )
+    })
 }
 
 /// Loads the merchant's client certificate and key (PEM), refusing a pair that does
@@ -175,6 +201,7 @@ impl ReqwestTransport {
             defaults,
             max_body,
             identity: None,
+            proxy: None,
             async_pools: Mutex::new(HashMap::new()),
             blocking_pools: Mutex::new(HashMap::new()),
             blocking_runtime: OnceLock::new(),
@@ -205,6 +232,12 @@ impl ReqwestTransport {
             )),
             Err(m) => Err(transport_error(m.clone(), TransportKind::Other)),
         }
+    }
+
+    /// Sends every request through `proxy` instead of the one the environment names.
+    pub fn with_proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
     }
 
     /// Presents `identity` on requests marked for it (APIv2 `security: true`).
@@ -264,6 +297,9 @@ impl ReqwestTransport {
         }
         if let (true, Some(identity)) = (with_identity, &self.identity) {
             b = b.identity(identity.0.clone());
+        }
+        if let Some(proxy) = &self.proxy {
+            b = b.proxy(proxy.0.clone());
         }
         let client = b
             .build()

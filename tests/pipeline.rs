@@ -359,3 +359,63 @@ fn an_answer_over_the_body_limit_is_refused_sync_and_async() {
     declared.assert();
     chunked.assert();
 }
+
+/// With `proxy`, requests go to the proxy in absolute form, signed over the path
+/// (nothing listens at the base URI here); the password never shows.
+#[test]
+fn requests_go_through_the_configured_proxy() {
+    use std::io::Write;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let proxy = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let body = r#"{"data":[]}"#;
+        let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in signed_headers(body, now()) {
+            answer.push_str(&format!("{k}: {v}\r\n"));
+        }
+        answer.push_str("\r\n");
+        answer.push_str(body);
+        stream.write_all(answer.as_bytes()).unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    let client = builder("http://127.0.0.2:9/")
+        .proxy(format!("http://user:s3cret@127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    assert!(!format!("{client:?}").contains("s3cret"));
+    let res = client.chain("v3/certificates").get(Value::Null).unwrap();
+    assert!(res.is_verified());
+    let head = proxy.join().unwrap();
+    assert!(
+        head.starts_with("GET http://127.0.0.2:9/v3/certificates HTTP/1.1\r\n"),
+        "{head}"
+    );
+    let lower = head.to_ascii_lowercase();
+    // reqwest sends the credentials as Proxy-Authorization (base64 of user:s3cret).
+    assert!(
+        lower.contains("proxy-authorization: basic dxnlcjpzm2nyzxq="),
+        "{head}"
+    );
+    let auth = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("authorization: ")
+                .or(l.strip_prefix("Authorization: "))
+        })
+        .unwrap();
+    assert!(authorization_is_valid("GET", "/v3/certificates", b"", auth));
+
+    let err = builder("http://127.0.0.2:9/")
+        .proxy("http://user:s3cret@[::1")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("proxy"), "{err}");
+    assert!(!err.to_string().contains("s3cret") && !format!("{err:?}").contains("s3cret"));
+}

@@ -347,7 +347,8 @@ fn debug_and_display_of_configuration_show_no_secret() {
     let key = ApiV3Key::new(APIV3_KEY).unwrap();
     let builder_ = builder("https://api.mch.weixin.qq.com/")
         .apiv3_key(APIV3_KEY)
-        .apiv2_secret(APIV2_SECRET);
+        .apiv2_secret(APIV2_SECRET)
+        .proxy("http://user:s3cret@proxy.test:3128");
     let shown_builder = format!("{builder_:?}");
     let client = builder_.build().unwrap();
     let chain = client.chain("v3/discount-card/orders/{out_order_no}");
@@ -367,6 +368,7 @@ fn debug_and_display_of_configuration_show_no_secret() {
     ];
     for (what, text) in texts {
         assert_clean(what, &text, &[]);
+        assert!(!text.contains("s3cret"), "{what} shows the proxy password: {text}");
     }
 }
 
