@@ -368,7 +368,10 @@ fn debug_and_display_of_configuration_show_no_secret() {
     ];
     for (what, text) in texts {
         assert_clean(what, &text, &[]);
-        assert!(!text.contains("s3cret"), "{what} shows the proxy password: {text}");
+        assert!(
+            !text.contains("s3cret"),
+            "{what} shows the proxy password: {text}"
+        );
     }
 }
 

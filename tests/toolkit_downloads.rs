@@ -9,6 +9,20 @@ use wechatpay_chain::download::{check_hash, DownloadInfo};
 use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode};
 use wechatpay_chain::Error;
 
+/// What a bill endpoint answers for 2019-06-11: where to download it, and its hash.
+fn bill(client: &wechatpay_chain::Client, endpoint: &str) -> DownloadInfo {
+    client
+        .chain(endpoint)
+        .get(json!({ "query": { "bill_date": "2019-06-11" } }))
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+fn trade_bill(client: &wechatpay_chain::Client) -> DownloadInfo {
+    bill(client, "v3/bill/tradebill")
+}
+
 #[test]
 fn a_bill_downloads_and_matches_its_hash() {
     let sandbox = Sandbox::start().unwrap();
@@ -21,12 +35,7 @@ fn a_bill_downloads_and_matches_its_hash() {
         .build()
         .unwrap();
     for endpoint in ["v3/bill/tradebill", "v3/bill/fundflowbill"] {
-        let info: DownloadInfo = client
-            .chain(endpoint)
-            .get(json!({ "query": { "bill_date": "2019-06-11" } }))
-            .unwrap()
-            .json()
-            .unwrap();
+        let info: DownloadInfo = bill(&client, endpoint);
         assert!(
             info.download_url.starts_with(sandbox.url()),
             "{}",
@@ -47,12 +56,7 @@ fn a_bill_downloads_and_matches_its_hash() {
         ["v3/bill/tradebill", "v3/bill/fundflowbill"]
     );
     // A failed download shows, under its path (its template is all placeholders).
-    let info: DownloadInfo = client
-        .chain("v3/bill/tradebill")
-        .get(json!({ "query": { "bill_date": "2019-06-11" } }))
-        .unwrap()
-        .json()
-        .unwrap();
+    let info: DownloadInfo = trade_bill(&client);
     let busy = Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR");
     sandbox.inject("GET", "v3/billdownload/file", busy, 1);
     let err = client.download_to(&info, Vec::new()).unwrap_err();
@@ -78,12 +82,7 @@ fn a_wrong_hash_fails_once_the_file_has_streamed() {
         )
     });
     let client = sandbox.client();
-    let info: DownloadInfo = client
-        .chain("v3/bill/tradebill")
-        .get(json!({ "query": { "bill_date": "2019-06-11" } }))
-        .unwrap()
-        .json()
-        .unwrap();
+    let info: DownloadInfo = trade_bill(&client);
     let mut file = Vec::new();
     let err = client.download_to(&info, &mut file).unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }), "{err:?}");
