@@ -68,24 +68,45 @@ pub(crate) fn build(
     let timeouts = opts.timeouts();
     let own_base = opts.base_uri.clone();
     let base = own_base.as_ref().unwrap_or(base);
-    if apiv2 {
+    let (mut request, path) = if apiv2 {
         let path = path.get(3..).unwrap_or_default().to_owned();
-        let mut request = v2::build(method.clone(), &path, opts, base, default_headers, v2)?;
-        let full_path = request.uri().path().to_owned();
-        request.extensions_mut().insert(timeouts);
-        request.extensions_mut().insert(Endpoint {
-            method,
-            template: template.as_str().to_owned(),
-            path,
-            full_path,
-            apiv2: true,
-            started,
-        });
-        return Ok(request);
-    }
-    let target = base.target(&path, opts.query.as_deref());
+        let request = v2::build(method.clone(), &path, opts, base, default_headers, v2)?;
+        (request, path)
+    } else {
+        let request = build_v3(
+            method.clone(),
+            template,
+            &path,
+            &opts,
+            base,
+            default_headers,
+        )?;
+        (request, path)
+    };
+    let full_path = request.uri().path().to_owned();
+    request.extensions_mut().insert(timeouts);
+    request.extensions_mut().insert(Endpoint {
+        method,
+        template: template.as_str().to_owned(),
+        path,
+        full_path,
+        apiv2,
+        started,
+    });
+    Ok(request)
+}
+
+/// The APIv3 request: JSON body, query, headers.
+fn build_v3(
+    method: Method,
+    template: &Template,
+    path: &str,
+    opts: &RequestOptions,
+    base: &BaseUri,
+    default_headers: &HeaderMap,
+) -> Result<Request<Bytes>, Error> {
+    let target = base.target(path, opts.query.as_deref());
     let uri = format!("{}{}", base.origin(), target);
-    let full_path = target.split('?').next().unwrap_or_default().to_owned();
 
     let mut headers = default_headers.clone();
     let body = match &opts.body {
@@ -100,7 +121,7 @@ pub(crate) fn build(
     }
 
     let mut request = Request::builder()
-        .method(method.clone())
+        .method(method)
         .uri(uri.as_str())
         .body(body)
         .map_err(|e| Error::Template {
@@ -108,15 +129,6 @@ pub(crate) fn build(
             message: format!("expands to an invalid URI `{uri}` ({e})"),
         })?;
     *request.headers_mut() = headers;
-    request.extensions_mut().insert(timeouts);
-    request.extensions_mut().insert(Endpoint {
-        method,
-        template: template.as_str().to_owned(),
-        path,
-        full_path,
-        apiv2: false,
-        started,
-    });
     Ok(request)
 }
 

@@ -245,35 +245,22 @@ fn a_connect_timeout_is_a_timeout_sync_and_async() {
         .unwrap();
     let rt = runtime();
     let started = Instant::now();
-    let err = client
-        .chain("v3/certificates")
-        .get(Value::Null)
-        .unwrap_err();
-    assert_eq!(
-        err.transport_kind(),
-        Some(TransportKind::Timeout),
-        "{err:?}"
+    transport_error(
+        client.chain("v3/certificates").get(Value::Null),
+        TransportKind::Timeout,
     );
-    let err = rt
-        .block_on(client.chain("v3/certificates").get_async(Value::Null))
-        .unwrap_err();
-    assert_eq!(
-        err.transport_kind(),
-        Some(TransportKind::Timeout),
-        "{err:?}"
+    transport_error(
+        rt.block_on(client.chain("v3/certificates").get_async(Value::Null)),
+        TransportKind::Timeout,
     );
     // The per-request option overrides the client's default, async too.
-    let err = rt
-        .block_on(
+    transport_error(
+        rt.block_on(
             client
                 .chain("v3/certificates")
                 .get_async(json!({"connect_timeout": 0.2})),
-        )
-        .unwrap_err();
-    assert_eq!(
-        err.transport_kind(),
-        Some(TransportKind::Timeout),
-        "{err:?}"
+        ),
+        TransportKind::Timeout,
     );
     assert!(started.elapsed() < BOUND, "took {:?}", started.elapsed());
     drop(fillers);
@@ -624,14 +611,9 @@ fn a_refused_connection_is_retried_then_reported() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client
-        .chain("v3/certificates")
-        .get(Value::Null)
-        .unwrap_err();
-    assert_eq!(
-        err.transport_kind(),
-        Some(TransportKind::Connect),
-        "{err:?}"
+    transport_error(
+        client.chain("v3/certificates").get(Value::Null),
+        TransportKind::Connect,
     );
     assert_eq!(
         attempts.load(Ordering::SeqCst),

@@ -141,3 +141,13 @@ pub fn seed_patch_options() -> Value {
 pub fn seed_get_options() -> Value {
     json!({ "out_order_no": SEED_ORDER })
 }
+
+/// The error of a call that must fail with a transport error of `kind`.
+pub fn transport_error(
+    result: Result<wechatpay_chain::Response, wechatpay_chain::Error>,
+    kind: wechatpay_chain::TransportKind,
+) -> wechatpay_chain::Error {
+    let err = result.expect_err("the call must fail");
+    assert_eq!(err.transport_kind(), Some(kind), "{err:?}");
+    err
+}
