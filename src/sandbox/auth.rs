@@ -155,17 +155,22 @@ mod tests {
         parts
     }
 
-    #[test]
-    fn accepts_a_signed_request_with_fields_in_any_order() {
-        let keys = SandboxKeys::fixture().unwrap();
+    /// The merchant's Authorization for `GET /v3/x?a=1` at 1000 with nonce `N0`.
+    fn signed(keys: &SandboxKeys) -> String {
         let signer = Signer::new(
             keys.mchid(),
             keys.merchant_serial(),
             keys.merchant_private_key().clone(),
         );
-        let auth = signer
+        signer
             .authorization("GET", "/v3/x?a=1", b"", "1000", "N0")
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn accepts_a_signed_request_with_fields_in_any_order() {
+        let keys = SandboxKeys::fixture().unwrap();
+        let auth = signed(&keys);
         assert_eq!(verify_request(&keys, &parts(&auth), b"", 1100), Ok(()));
         let (scheme, rest) = auth.split_once(' ').unwrap();
         let mut fields: Vec<&str> = rest.split(',').collect();
@@ -177,14 +182,7 @@ mod tests {
     #[test]
     fn names_what_failed() {
         let keys = SandboxKeys::fixture().unwrap();
-        let signer = Signer::new(
-            keys.mchid(),
-            keys.merchant_serial(),
-            keys.merchant_private_key().clone(),
-        );
-        let auth = signer
-            .authorization("GET", "/v3/x?a=1", b"", "1000", "N0")
-            .unwrap();
+        let auth = signed(&keys);
         let err = |auth: &str, body: &[u8], now| {
             verify_request(&keys, &parts(auth), body, now).unwrap_err()
         };
