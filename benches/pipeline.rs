@@ -11,8 +11,8 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http::Method;
 use serde_json::json;
-use wechatpay_chain::sandbox::{SandboxKeys, SEED_ORDER};
 use wechatpay_chain::{verifier, Client};
+use wechatpay_chain_sandbox::{SandboxKeys, SEED_ORDER};
 
 const TEMPLATE: &str = "v3/discount-card/orders/{out_order_no}";
 

@@ -6,8 +6,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use wechatpay_chain::crypto::{nonce, Backend};
-use wechatpay_chain::sandbox::SandboxKeys;
 use wechatpay_chain::signer::{string_to_sign, Signer};
+use wechatpay_chain_sandbox::SandboxKeys;
 
 fn message() -> Vec<u8> {
     string_to_sign(

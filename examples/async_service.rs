@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
 use wechatpay_chain::{Endpoint, Error, Middleware, Response, RetryPolicy, TransportKind};
+use wechatpay_chain_sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
 
 const ORDER: &str = "v3/discount-card/orders/{out_order_no}";
 const BY_ID: &str = "v3/pay/transactions/id/{transaction_id}";

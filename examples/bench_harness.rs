@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use wechatpay_chain::crypto::Backend;
-use wechatpay_chain::sandbox::{Sandbox, SandboxKeys, SEED_ORDER};
 use wechatpay_chain::{signer, Client, PrivateKey, PublicKey};
+use wechatpay_chain_sandbox::{Sandbox, SandboxKeys, SEED_ORDER};
 
 const TEMPLATE: &str = "v3/discount-card/orders/{out_order_no}";
 const WARM_UP: usize = 100;

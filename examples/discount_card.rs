@@ -18,8 +18,8 @@
 //! `->patchAsync([…])->then(fn)->wait()` is `.patch_async(json!({…})).await`.
 
 use serde_json::json;
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{chain, Client, Error, PrivateKey, PublicKey, Response};
+use wechatpay_chain_sandbox::Sandbox;
 
 // The calls keep the layout of the seed's PHP, line for line.
 #[rustfmt::skip]

@@ -9,8 +9,8 @@
 //! by the sandbox, to show how a `result_code` FAIL arrives as `Error::Api`.
 
 use serde_json::json;
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{chain, Error};
+use wechatpay_chain_sandbox::Sandbox;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -19,8 +19,8 @@ use http::{HeaderMap, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use wechatpay_chain::notification::{Notification, NotificationAnswer};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::Client;
+use wechatpay_chain_sandbox::Sandbox;
 
 /// The fields of the decrypted `resource` this shop uses (a `TRANSACTION.*`
 /// resource has more; serde ignores the rest). `serde_json::Value` works too.

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use wechatpay_chain::crypto::oaep;
 use wechatpay_chain::download::DownloadInfo;
 use wechatpay_chain::media::Media;
-use wechatpay_chain::sandbox::{Sandbox, StatusCode};
+use wechatpay_chain_sandbox::{Sandbox, StatusCode};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start()?;

@@ -106,7 +106,7 @@ impl Client {
     /// platform once.
     ///
     /// ```
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_chain_sandbox::Sandbox;
     /// let sandbox = Sandbox::start()?;
     /// let certificates = sandbox.client().download_certificates()?;
     /// assert_eq!(certificates[0].serial(), "7132D72A03E93CDDF8C03BBD1F37EEDF00000001");
@@ -130,7 +130,7 @@ impl Client {
     /// finish with the keys they started with.
     ///
     /// ```
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_chain_sandbox::Sandbox;
     /// let sandbox = Sandbox::start()?;
     /// let client = sandbox.client();
     /// let certificates = client.download_certificates()?;
@@ -167,7 +167,7 @@ impl Client {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_chain_sandbox::Sandbox;
     /// # #[tokio::main] async fn main() -> Result<(), wechatpay_chain::Error> {
     /// let sandbox = Sandbox::start_async().await?;
     /// let client = sandbox.client();

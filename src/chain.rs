@@ -25,7 +25,7 @@ use crate::template::{normalize_segment, Template};
 /// by the first verb called, before anything is sent.
 ///
 /// ```
-/// # let client = wechatpay_chain::doc_client();
+/// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
 /// let a = client.seg("v3").seg("discountCard").seg("orders").seg("_out_order_no_");
 /// let b = client.chain("v3/discount-card/orders/{out_order_no}");
 /// let c = &client["v3/discount-card/orders/<out_order_no>"];
@@ -188,7 +188,7 @@ impl Chain {
     /// the mark.
     ///
     /// ```
-    /// # let client = wechatpay_chain::doc_client();
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
     /// let refund = client.chain("v3/refund/domestic/refunds").idempotent();
     /// assert!(refund.is_idempotent());
     /// assert!(!client.chain("v3/refund/domestic/refunds").is_idempotent());

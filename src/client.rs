@@ -530,9 +530,9 @@ impl ClientBuilder {
     /// `ALL_PROXY` and `NO_PROXY` environment variables apply, as for curl.
     ///
     /// ```
-    /// # let builder = wechatpay_chain::doc_client_builder();
+    /// # let builder = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder();
     /// let client = builder.proxy("http://proxy.internal:3128").build()?;
-    /// let refused = wechatpay_chain::doc_client_builder().proxy("not a proxy").build();
+    /// let refused = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().proxy("not a proxy").build();
     /// assert!(refused.unwrap_err().to_string().contains("proxy"));
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```

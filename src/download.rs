@@ -107,7 +107,7 @@ impl Client {
     /// ```
     /// use serde_json::json;
     /// use wechatpay_chain::download::DownloadInfo;
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_chain_sandbox::Sandbox;
     ///
     /// let sandbox = Sandbox::start()?;
     /// let client = sandbox.client();

@@ -1,5 +1,5 @@
 //! RFC 3986 percent-encoding, the one encoding used for paths and queries, and its
-//! decoding (download URLs; the sandbox's routes).
+//! decoding (download URLs).
 //!
 //! Everything outside unreserved (`A-Za-z0-9-._~`) is encoded, space as `%20`, so the
 //! bytes signed are the bytes sent and no HTTP layer has a reason to re-encode them.
@@ -70,17 +70,6 @@ fn escape_at(bytes: &[u8], i: usize) -> Option<u8> {
 
 /// Decodes `%XX` escapes; `None` when one is malformed (`%`, then not two hex digits).
 pub(crate) fn percent_decode(s: &str) -> Option<Vec<u8>> {
-    decode(s, false)
-}
-
-/// Decodes `%XX` escapes, keeping a malformed one as written (a server's leniency).
-#[cfg(feature = "sandbox")]
-pub(crate) fn percent_decode_lenient(s: &str) -> String {
-    let bytes = decode(s, true).unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn decode(s: &str, keep_malformed: bool) -> Option<Vec<u8>> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -91,7 +80,7 @@ fn decode(s: &str, keep_malformed: bool) -> Option<Vec<u8>> {
                 i += 3;
                 continue;
             }
-            (b'%', None) if !keep_malformed => return None,
+            (b'%', None) => return None,
             (b, _) => out.push(b),
         }
         i += 1;
@@ -111,7 +100,7 @@ mod tests {
     }
 
     #[test]
-    fn decoding_is_strict_or_lenient_about_malformed_escapes() {
+    fn decoding_refuses_malformed_escapes() {
         assert_eq!(
             percent_decode("%E5%BE%AEa%2f").as_deref(),
             Some("微a/".as_bytes())
@@ -119,8 +108,6 @@ mod tests {
         for bad in ["%zz", "%4", "a%", "%+1", "%-1", "% 1"] {
             assert_eq!(percent_decode(bad), None, "{bad}");
         }
-        #[cfg(feature = "sandbox")]
-        assert_eq!(percent_decode_lenient("%E5%BE%AE%zz%4%+1"), "微%zz%4%+1");
     }
 
     #[test]

@@ -50,7 +50,7 @@
 //! - [`Middleware`]: hooks named by phase; [`RetryPolicy`]: opt-in retries that
 //!   re-sign every attempt.
 //! - [`v2`]: APIv2 (XML) on the same chain, chosen by a leading `v2/` segment.
-//! - `sandbox` (feature `sandbox`): a local WeChat Pay on loopback for tests,
+//! - The sandbox (crate `wechatpay-chain-sandbox`): a local WeChat Pay on loopback for tests,
 //!   examples and other SDKs.
 //!
 //! ## The helpers every integration needs
@@ -89,8 +89,6 @@ pub mod pay_sign;
 mod request;
 mod response;
 mod retry;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 mod sensitive;
 pub mod signer;
 mod template;
@@ -115,42 +113,3 @@ pub use template::normalize_segment;
 /// `chain!(client->v3->discountCard->orders->_out_order_no_)` is
 /// `client.chain("v3/discount-card/orders/{out_order_no}")`.
 pub use wechatpay_chain_macros::chain;
-
-/// A client on the test keys in `tests/fixtures/keys`, for the crate's doc examples
-/// (hidden: not part of the API).
-///
-/// # Panics
-///
-/// When the crate's test keys are not beside its manifest, as in a packaged crate;
-/// only doc examples call it.
-#[doc(hidden)]
-pub fn doc_client() -> Client {
-    match doc_client_builder().build() {
-        Ok(client) => client,
-        Err(e) => panic!("doc_client needs the crate's test keys: {e}"),
-    }
-}
-
-/// The builder behind [`doc_client`], not yet built (hidden: not part of the API).
-///
-/// # Panics
-///
-/// As [`doc_client`].
-#[doc(hidden)]
-pub fn doc_client_builder() -> ClientBuilder {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys");
-    let keys = PrivateKey::from_file(format!("{dir}/merchant_private.pem")).and_then(|key| {
-        Ok((
-            key,
-            PublicKey::from_file(format!("{dir}/platform_public.pem"))?,
-        ))
-    });
-    match keys {
-        Ok((key, platform)) => Client::builder()
-            .mchid("1900000001")
-            .serial("3775B6A45ACD588826D15E583A95F5DD00000001")
-            .private_key(key)
-            .platform_key("PUB_KEY_ID_0112345678902024000000000000", platform),
-        Err(e) => panic!("doc_client needs the crate's test keys: {e}"),
-    }
-}

@@ -191,7 +191,7 @@ impl Chain {
     /// ```
     /// use serde_json::Value;
     /// use wechatpay_chain::media::Media;
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_chain_sandbox::Sandbox;
     ///
     /// let sandbox = Sandbox::start()?; // checks the signature over the meta and the sha256
     /// let media = Media::from_bytes("receipt.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0])?;

@@ -131,7 +131,7 @@ impl Client {
     /// ```
     /// use serde_json::json;
     /// use wechatpay_chain::notification::NotificationAnswer;
-    /// use wechatpay_chain::sandbox::Sandbox;
+    /// use wechatpay_chain_sandbox::Sandbox;
     ///
     /// let sandbox = Sandbox::start()?;
     /// let client = sandbox.client(); // configured with the sandbox's APIv3 key

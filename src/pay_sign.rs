@@ -138,7 +138,7 @@ impl Client {
     /// `v3/pay/transactions/jsapi`), signed with the merchant key now.
     ///
     /// ```
-    /// # let client = wechatpay_chain::doc_client();
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().build()?;
     /// let params = client.jsapi_pay_params("wx8888888888888888", "wx201410272009395522657a690389285100")?;
     /// let for_the_page = serde_json::to_string(&params)?; // {"appId":…,"paySign":…}
     /// assert!(for_the_page.contains("\"paySign\""));
@@ -158,7 +158,7 @@ impl Client {
     /// with this client's mchid as `partnerid`, signed with the merchant key now.
     ///
     /// ```
-    /// # let client = wechatpay_chain::doc_client();
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().build()?;
     /// let params = client.app_pay_params("wx8888888888888888", "WX1217752501201407033233368018")?;
     /// assert_eq!(params.partnerid, client.mchid());
     /// # Ok::<_, wechatpay_chain::Error>(())

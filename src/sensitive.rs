@@ -42,7 +42,7 @@ impl Client {
     ///
     /// ```
     /// use serde_json::json;
-    /// use wechatpay_chain::sandbox::{Sandbox, StatusCode};
+    /// use wechatpay_chain_sandbox::{Sandbox, StatusCode};
     ///
     /// let sandbox = Sandbox::start()?;
     /// // The sandbox plays WeChat: it decrypts with the platform private key.
@@ -81,7 +81,7 @@ impl Client {
     /// serial or `PUB_KEY_ID_…`), e.g. to match a serial chosen for other fields.
     ///
     /// ```
-    /// # let client = wechatpay_chain::doc_client();
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().build()?;
     /// let field = client.encrypt_with("PUB_KEY_ID_0112345678902024000000000000", "13800138000")?;
     /// assert_eq!(field.serial, "PUB_KEY_ID_0112345678902024000000000000");
     /// assert!(client.encrypt_with("UNKNOWN", "x").is_err());
@@ -111,7 +111,7 @@ impl Client {
     ///
     /// ```
     /// use wechatpay_chain::crypto::oaep;
-    /// # let client = wechatpay_chain::doc_client();
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().build()?;
     /// # let merchant_public = wechatpay_chain::PublicKey::from_file("tests/fixtures/keys/merchant_public.pem")?;
     /// let from_wechat = oaep::encrypt(&merchant_public, "13800138000".as_bytes())?;
     /// assert_eq!(client.decrypt(&from_wechat)?, "13800138000");

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use wechatpay_chain::sandbox::{Sandbox, APIV2_SECRET};
 use wechatpay_chain::{chain, v2, Client, Error};
+use wechatpay_chain_sandbox::{Sandbox, APIV2_SECRET};
 
 fn micropay(mchid: &str, out_trade_no: &str, auth_code: &str) -> Value {
     json!({

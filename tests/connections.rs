@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde_json::json;
-use wechatpay_chain::sandbox::{Sandbox, SEED_ORDER};
 use wechatpay_chain::Chain;
+use wechatpay_chain_sandbox::{Sandbox, SEED_ORDER};
 
 /// The figure; about 4 s in a debug build (the sandbox reuses its answer
 /// signature, and aws-lc signs at full speed even unoptimised).

@@ -3,7 +3,7 @@
 //! Each twin below is the code of one Rust block of the guide, token for token (the
 //! last test checks that the guide still shows exactly this code under each of the
 //! seed's PHP snippets). Every test starts its own sandbox
-//! (`wechatpay_chain::sandbox::Sandbox`), which checks the request's signature as
+//! (`wechatpay_chain_sandbox::Sandbox`), which checks the request's signature as
 //! WeChat Pay does, serves the seed's order and signs its answers.
 //!
 //! The twins print the decoded answer with `println!("{:#}", …)`; in this file
@@ -14,8 +14,8 @@ use std::cell::RefCell;
 
 use futures::TryFutureExt;
 use serde_json::{json, Value};
-use wechatpay_chain::sandbox::{Sandbox, SEED_ORDER};
 use wechatpay_chain::{chain, Client, Error};
+use wechatpay_chain_sandbox::{Sandbox, SEED_ORDER};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

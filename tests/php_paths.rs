@@ -9,9 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::{json, Value};
-use wechatpay_chain::sandbox::{Sandbox, StatusCode};
 use wechatpay_chain::verifier::string_to_verify;
 use wechatpay_chain::{chain, normalize_segment, Chain, Client, Error, PrivateKey, PublicKey};
+use wechatpay_chain_sandbox::{Sandbox, StatusCode};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -213,7 +213,11 @@ fn platform_headers(body: &str) -> Result<Vec<(&'static str, String)>, Error> {
 
 #[test]
 fn at_least_forty_real_paths_give_one_template_through_macro_seg_and_chain() -> TestResult {
-    let client = wechatpay_chain::doc_client();
+    let client = wechatpay_chain_sandbox::SandboxKeys::fixture()
+        .unwrap()
+        .client_builder()
+        .build()
+        .unwrap();
     let rows = table(&client);
     assert!(rows.len() >= 40, "only {} paths in the table", rows.len());
 
@@ -249,7 +253,11 @@ fn at_least_forty_real_paths_give_one_template_through_macro_seg_and_chain() -> 
 
 #[test]
 fn every_template_in_the_table_is_distinct_and_lower_case() {
-    let client = wechatpay_chain::doc_client();
+    let client = wechatpay_chain_sandbox::SandboxKeys::fixture()
+        .unwrap()
+        .client_builder()
+        .build()
+        .unwrap();
     let rows = table(&client);
     let mut seen = std::collections::HashSet::new();
     for row in &rows {
@@ -283,7 +291,11 @@ macro_rules! three_ways {
 
 #[test]
 fn macro_and_runtime_normalisation_agree_on_tricky_identifiers() {
-    let client = wechatpay_chain::doc_client();
+    let client = wechatpay_chain_sandbox::SandboxKeys::fixture()
+        .unwrap()
+        .client_builder()
+        .build()
+        .unwrap();
     let cases = three_ways!(client,
         discountCard complaintsV2 WeChatPay Orders V3 v3 ABC HTTPServer iOS x9Y a1B2c3
         applyment4sub apply4subject pay_bank video_upload business_code snake_Camel
@@ -312,7 +324,11 @@ fn macro_and_runtime_normalisation_agree_on_tricky_identifiers() {
 
 #[test]
 fn brace_and_string_segments_are_taken_as_written() {
-    let client = wechatpay_chain::doc_client();
+    let client = wechatpay_chain_sandbox::SandboxKeys::fixture()
+        .unwrap()
+        .client_builder()
+        .build()
+        .unwrap();
     // PHP: $instance->v3->marketing->favor->users->{'{openid}'}->coupons
     let brace = chain!(client->v3->marketing->favor->users->{"{openid}"}->coupons);
     assert_eq!(

@@ -19,9 +19,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{filter, Layer};
 use wechatpay_chain::crypto::ApiV3Key;
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::signer::Signer;
 use wechatpay_chain::{Error, RetryPolicy};
+use wechatpay_chain_sandbox::Sandbox;
 
 const APIV3_KEY: &str = "Zq3t6w9zCFJaNdRgUkXp2s5v8yBEHMbQ";
 const APIV2_SECRET: &str = "v2SecretQ7mN4kP1xW9zR3tY6uB8cD0e";

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use wechatpay_chain::sandbox::{Sandbox, StatusCode, SEED_ORDER};
 use wechatpay_chain::{chain, ApiError, Client, Error, Response};
+use wechatpay_chain_sandbox::{Sandbox, StatusCode, SEED_ORDER};
 
 const TEMPLATE: &str = "v3/discount-card/orders/{out_order_no}";
 
@@ -503,8 +503,8 @@ async fn sixteen_clients_five_thousand_requests_no_error() {
 /// only as many times as asked, and only for the matching method and path.
 #[test]
 fn injected_faults_reach_the_client_as_their_error_class() {
-    use wechatpay_chain::sandbox::Fault;
     use wechatpay_chain::TransportKind;
+    use wechatpay_chain_sandbox::Fault;
 
     let sandbox = Sandbox::start().unwrap();
     let client = sandbox

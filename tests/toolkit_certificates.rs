@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use wechatpay_chain::sandbox::{Sandbox, APIV3_KEY};
 use wechatpay_chain::{Client, Error};
+use wechatpay_chain_sandbox::{Sandbox, APIV3_KEY};
 
 fn bare_builder(sandbox: &Sandbox) -> wechatpay_chain::ClientBuilder {
     Client::builder()
@@ -261,45 +261,9 @@ fn refresh_needs_a_runtime() {
     assert!(err.contains("tokio runtime"), "{err}");
 }
 
-#[cfg(feature = "cli")]
-#[test]
-fn wxpay_certificates_writes_the_pem_files() {
-    let dir = std::env::temp_dir().join(format!("wxpay-certs-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxpay"))
-        .args(["certificates", "--sandbox", "--output"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains(&format!("serial={PLATFORM_CERT_SERIAL}")),
-        "{stdout}"
-    );
-    assert!(stdout.contains("expire="), "{stdout}");
-    let pem =
-        std::fs::read_to_string(dir.join(format!("wechatpay_{PLATFORM_CERT_SERIAL}.pem"))).unwrap();
-    assert_eq!(pem.trim(), fixture("keys/platform_cert.pem").trim());
-    let _ = std::fs::remove_dir_all(&dir);
-
-    // Without the merchant configuration: a clear error naming the flag.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxpay"))
-        .args(["certificates", "--output", "/nonexistent"])
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--mchid"));
-}
-
 #[test]
 fn generated_keys_come_with_a_self_signed_certificate() {
-    let keys = wechatpay_chain::sandbox::SandboxKeys::generate().unwrap();
+    let keys = wechatpay_chain_sandbox::SandboxKeys::generate().unwrap();
     let serial = keys.platform_certificate_serial().unwrap().to_owned();
     assert_eq!(serial.len(), 40, "{serial}");
     let sandbox = Sandbox::builder()

@@ -6,8 +6,8 @@ mod common;
 use serde_json::json;
 use sha2::Digest;
 use wechatpay_chain::download::{check_hash, DownloadInfo};
-use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode};
 use wechatpay_chain::Error;
+use wechatpay_chain_sandbox::{Fault, Sandbox, StatusCode};
 
 /// What a bill endpoint answers for 2019-06-11: where to download it, and its hash.
 fn bill(client: &wechatpay_chain::Client, endpoint: &str) -> DownloadInfo {

@@ -5,8 +5,8 @@ mod common;
 use common::*;
 use serde_json::json;
 use wechatpay_chain::crypto::oaep;
-use wechatpay_chain::sandbox::{Sandbox, StatusCode};
 use wechatpay_chain::{Error, PublicKey};
+use wechatpay_chain_sandbox::{Sandbox, StatusCode};
 
 #[test]
 fn encrypt_prefers_the_public_key_id_and_round_trips() {

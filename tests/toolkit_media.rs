@@ -6,9 +6,9 @@ mod common;
 use bytes::Bytes;
 use serde_json::{json, Value};
 use wechatpay_chain::media::Media;
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::signer::SignOver;
 use wechatpay_chain::Error;
+use wechatpay_chain_sandbox::Sandbox;
 
 fn jpeg() -> Vec<u8> {
     let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0];

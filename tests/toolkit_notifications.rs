@@ -7,8 +7,8 @@ use http::{HeaderMap, HeaderValue};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wechatpay_chain::notification::{Notification, NotificationAnswer};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::Error;
+use wechatpay_chain_sandbox::Sandbox;
 
 fn resource() -> Value {
     json!({

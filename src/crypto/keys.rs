@@ -215,6 +215,12 @@ impl PublicKey {
     }
 
     /// The parsed RSA key (RSA-OAEP encryption, `crypto::oaep`).
+    /// Whether `other` is the same RSA key (modulus and exponent), whatever serial
+    /// or certificate either came with.
+    pub fn same_key(&self, other: &PublicKey) -> bool {
+        self.rsa_key() == other.rsa_key()
+    }
+
     pub(crate) fn rsa_key(&self) -> &rsa::PublicKey {
         self.inner.rsa_key()
     }

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! # use serde_json::json;
-//! # use wechatpay_chain::sandbox::Sandbox;
+//! # use wechatpay_chain_sandbox::Sandbox;
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client();
 //! // $instance->v2->pay->micropay->post(['xml' => [...]])

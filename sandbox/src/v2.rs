@@ -13,7 +13,7 @@ use http::{HeaderValue, Method, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{Map, Value};
 
-use crate::v2::{from_xml, sign, to_xml, SignType};
+use wechatpay_chain::v2::{from_xml, sign, to_xml, SignType};
 
 /// The APIv2 secret the sandbox signs with (32 bytes, test only).
 pub const APIV2_SECRET: &str = "sandbox0apiv2secret0000000000000";
@@ -65,7 +65,10 @@ pub(crate) fn answer(
     for k in ["appid", "mch_id"] {
         reply.insert(k.into(), text(k).into());
     }
-    reply.insert("nonce_str".into(), crate::crypto::nonce::generate().into());
+    reply.insert(
+        "nonce_str".into(),
+        wechatpay_chain::crypto::nonce::generate().into(),
+    );
     match path {
         "pay/micropay" => micropay(orders, &fields, &mut reply),
         _ => orderquery(orders, &fields, &mut reply),

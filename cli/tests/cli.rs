@@ -1,6 +1,5 @@
 //! Drives the built `wxpay` binary: a sandbox in the background, requests against it
 //! with the keys it wrote, as any other SDK would use them.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -180,4 +179,47 @@ fn wxpay_request_names_missing_configuration() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("WECHATPAY_MCHID"), "{stderr}");
+}
+
+#[test]
+fn wxpay_certificates_writes_the_pem_files() {
+    let dir = std::env::temp_dir().join(format!("wxpay-certs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(WXPAY)
+        .args(["certificates", "--sandbox", "--output"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("serial=7132D72A03E93CDDF8C03BBD1F37EEDF00000001"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("expire="), "{stdout}");
+    let pem =
+        std::fs::read_to_string(dir.join("wechatpay_7132D72A03E93CDDF8C03BBD1F37EEDF00000001.pem"))
+            .unwrap();
+    assert_eq!(
+        pem.trim(),
+        wechatpay_chain_sandbox::SandboxKeys::fixture()
+            .unwrap()
+            .platform_certificate_pem()
+            .unwrap()
+            .trim()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Without the merchant configuration: a clear error naming the flag.
+    let out = std::process::Command::new(WXPAY)
+        .args(["certificates", "--output", "/nonexistent"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--mchid"));
 }

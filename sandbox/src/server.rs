@@ -24,8 +24,8 @@ use super::faults::{unsign, Fault, Faults, STALE_BY};
 use super::keys::SandboxKeys;
 use super::orders::Orders;
 use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
-use crate::error::Error;
-use crate::response::REQUEST_ID;
+use crate::REQUEST_ID;
+use wechatpay_chain::Error;
 
 /// Larger bodies are refused; WeChat's largest (media uploads) are a few MB.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -127,7 +127,7 @@ impl App {
                 if let Ok(serial) = HeaderValue::from_str(serial) {
                     response
                         .headers_mut()
-                        .insert(crate::verifier::SERIAL, serial);
+                        .insert(wechatpay_chain::verifier::SERIAL, serial);
                 }
             }
         }

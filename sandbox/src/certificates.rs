@@ -13,8 +13,8 @@ use x509_cert::Certificate;
 
 use super::keys::SandboxKeys;
 use super::routes::{error, Reply};
-use crate::crypto::{nonce, ApiV3Key};
-use crate::error::Error;
+use wechatpay_chain::crypto::{nonce, ApiV3Key};
+use wechatpay_chain::Error;
 
 /// The sandbox's APIv3 key (32 bytes); [`Sandbox::client`](super::Sandbox::client)
 /// is configured with it.

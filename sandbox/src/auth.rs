@@ -1,13 +1,13 @@
 //! The two halves of the protocol as WeChat Pay's side sees them: checking a
 //! request's `Authorization` and (in `cache.rs`) signing an answer. The strings signed come from
-//! [`crate::signer`] and [`crate::verifier`], so the protocol is written once.
+//! [`wechatpay_chain::signer`] and [`wechatpay_chain::verifier`], so the protocol is written once.
 
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use super::keys::SandboxKeys;
-use crate::signer::{string_to_sign, SCHEME};
-use crate::verifier::MAX_CLOCK_OFFSET;
+use wechatpay_chain::signer::{string_to_sign, SCHEME};
+use wechatpay_chain::verifier::MAX_CLOCK_OFFSET;
 
 /// The header naming the signature scheme of an answer.
 pub(crate) const SIGNATURE_TYPE: &str = "Wechatpay-Signature-Type";
@@ -142,7 +142,7 @@ fn clip(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signer::Signer;
+    use wechatpay_chain::signer::Signer;
 
     fn parts(auth: &str) -> Parts {
         let (parts, ()) = http::Request::builder()

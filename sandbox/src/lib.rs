@@ -1,4 +1,4 @@
-//! A local WeChat Pay on loopback (feature `sandbox`), in the spirit of Stripe's
+//! A local WeChat Pay on loopback, in the spirit of Stripe's
 //! stripe-mock: examples, tests and the `wxpay` command line run against it when no
 //! merchant account is at hand.
 //!
@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use serde_json::json;
-//! use wechatpay_chain::sandbox::Sandbox;
+//! use wechatpay_chain_sandbox::Sandbox;
 //!
 //! let sandbox = Sandbox::start()?;
 //! let client = sandbox.client();
@@ -38,7 +38,7 @@
 //! assert_eq!(order["out_order_no"], "233bcbf407e87789b8e471f251774f95");
 //!
 //! // Any other endpoint, simulated by the test itself:
-//! use wechatpay_chain::sandbox::StatusCode;
+//! use wechatpay_chain_sandbox::StatusCode;
 //! sandbox.route("POST", "v3/pay/transactions/native", |req| {
 //!     let amount = req.json["amount"]["total"].clone();
 //!     (StatusCode::OK, json!({ "code_url": "weixin://wxpay/bizpayurl?pr=sandbox", "total": amount }))
@@ -81,10 +81,25 @@ pub use orders::SEED_ORDER;
 pub use routes::{Reply, SandboxRequest};
 pub use v2::APIV2_SECRET;
 
-use crate::client::{Client, ClientBuilder};
-use crate::error::Error;
 use routes::{Handler, Route};
 use server::{App, Running};
+use wechatpay_chain::Error;
+use wechatpay_chain::{Client, ClientBuilder};
+
+/// The header WeChat Pay names each answer with.
+const REQUEST_ID: &str = "Request-ID";
+
+/// Lower-case hex, as WeChat Pay writes digests.
+fn hex(bytes: &[u8]) -> String {
+    base16ct::lower::encode_string(bytes)
+}
+
+/// Decodes `%XX` escapes, keeping a malformed one as written (a server's leniency).
+fn percent_decode_lenient(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
 
 /// A running sandbox. Dropping it stops the server: no new connections, requests in
 /// flight finish (within two seconds), and the server thread ends.
@@ -205,7 +220,7 @@ impl Sandbox {
     /// ```
     /// use std::time::Duration;
     /// use serde_json::json;
-    /// use wechatpay_chain::sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
+    /// use wechatpay_chain_sandbox::{Fault, Sandbox, StatusCode, SEED_ORDER};
     /// use wechatpay_chain::{Error, RetryPolicy};
     ///
     /// let sandbox = Sandbox::start()?;
@@ -268,7 +283,7 @@ impl fmt::Debug for Sandbox {
 /// [`start_async`](Self::start_async) runs it.
 ///
 /// ```
-/// use wechatpay_chain::sandbox::{Sandbox, StatusCode};
+/// use wechatpay_chain_sandbox::{Sandbox, StatusCode};
 /// let sandbox = Sandbox::builder()
 ///     .port(0) // ephemeral, the default
 ///     .route("GET", "v3/ping", |_| (StatusCode::OK, serde_json::json!({ "pong": true })))
@@ -496,14 +511,7 @@ fn finish(
 }
 
 fn client_builder(keys: &SandboxKeys, url: &str) -> ClientBuilder {
-    Client::builder()
-        .mchid(keys.mchid())
-        .serial(keys.merchant_serial())
-        .private_key(keys.merchant_private_key().clone())
-        .platform_key(keys.platform_serial(), keys.platform_public_key().clone())
-        .apiv2_secret(v2::APIV2_SECRET)
-        .apiv3_key(APIV3_KEY)
-        .base_uri(url)
+    keys.client_builder().base_uri(url)
 }
 
 /// Adds the platform certificate to a client of a sandbox that signs with it.

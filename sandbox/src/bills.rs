@@ -10,7 +10,7 @@ use serde_json::json;
 use sha1::{Digest, Sha1};
 
 use super::routes::{error, Reply, SandboxRequest};
-use crate::encoding::hex;
+use crate::hex;
 
 /// The bill endpoints.
 pub(crate) const TEMPLATES: [&str; 2] = ["v3/bill/tradebill", "v3/bill/fundflowbill"];

@@ -3,11 +3,11 @@
 use std::fmt;
 use std::path::Path;
 
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::json;
 
-use crate::crypto::{PrivateKey, PublicKey};
-use crate::error::Error;
+use wechatpay_chain::crypto::{PrivateKey, PublicKey};
+use wechatpay_chain::Error;
 
 /// The merchant id of the fixture keys (and of freshly generated ones).
 pub const FIXTURE_MCHID: &str = "1900000001";
@@ -17,11 +17,11 @@ pub const FIXTURE_MERCHANT_SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD00000
 pub const FIXTURE_PLATFORM_SERIAL: &str = "PUB_KEY_ID_0112345678902024000000000000";
 
 // Embedded so the default sandbox starts instantly: RSA key generation takes seconds.
-const MERCHANT_PRIVATE: &str = include_str!("../../tests/fixtures/keys/merchant_private.pem");
-const MERCHANT_PUBLIC: &str = include_str!("../../tests/fixtures/keys/merchant_public.pem");
-const PLATFORM_PRIVATE: &str = include_str!("../../tests/fixtures/keys/platform_private.pem");
-const PLATFORM_PUBLIC: &str = include_str!("../../tests/fixtures/keys/platform_public.pem");
-const PLATFORM_CERT: &str = include_str!("../../tests/fixtures/keys/platform_cert.pem");
+const MERCHANT_PRIVATE: &str = include_str!("../keys/merchant_private.pem");
+const MERCHANT_PUBLIC: &str = include_str!("../keys/merchant_public.pem");
+const PLATFORM_PRIVATE: &str = include_str!("../keys/platform_private.pem");
+const PLATFORM_PUBLIC: &str = include_str!("../keys/platform_public.pem");
+const PLATFORM_CERT: &str = include_str!("../keys/platform_cert.pem");
 
 /// The optional file holding an X.509 certificate of the platform key, served at
 /// `v3/certificates` when present.
@@ -57,7 +57,7 @@ pub struct SandboxKeys {
 }
 
 impl SandboxKeys {
-    /// The crate's test keys (`tests/fixtures/keys`), embedded in the binary:
+    /// The sandbox's own test keys (`keys/` in its crate), embedded in the binary:
     /// mchid `1900000001`, merchant serial `3775B6A4…00000001`, platform key id
     /// `PUB_KEY_ID_0112345678902024000000000000`.
     pub fn fixture() -> Result<SandboxKeys, Error> {
@@ -81,9 +81,12 @@ impl SandboxKeys {
     /// `7132D72A03E93CDDF8C03BBD1F37EEDF00000001`); generated keys have none.
     /// A certificate of another key is refused.
     pub fn with_platform_certificate(mut self, pem: &str) -> Result<SandboxKeys, Error> {
-        let what = |m: &str| Error::key(format!("sandbox {CERT_FILE}"), m);
+        let what = |m: &str| Error::Key {
+            what: format!("sandbox {CERT_FILE}"),
+            message: m.to_owned(),
+        };
         let cert = PublicKey::from_pem(pem).map_err(|e| what(&e.to_string()))?;
-        if cert.rsa_key() != self.platform_public.rsa_key() {
+        if !cert.same_key(&self.platform_public) {
             return Err(what("certifies another key than the platform key"));
         }
         self.platform_certificate = Some((pem.trim().to_owned() + "\n", cert));
@@ -128,7 +131,9 @@ impl SandboxKeys {
                 platform_public,
             ],
         )?;
-        let cert = super::certificates::self_signed(keys.platform_private.rsa_key())?;
+        let signing_key = rsa::PrivateKey::from_pkcs8_pem(keys.platform_private_pem())
+            .map_err(|e| Error::Config(format!("cannot read the sandbox platform key ({e})")))?;
+        let cert = super::certificates::self_signed(&signing_key)?;
         keys.with_platform_certificate(&cert)
     }
 
@@ -296,6 +301,27 @@ impl SandboxKeys {
     /// The merchant public key as SPKI PEM.
     pub fn merchant_public_pem(&self) -> &str {
         &self.pems[1]
+    }
+
+    /// A client builder configured as the merchant of these keys (mchid, serial,
+    /// private key, the platform key under its id, the sandbox's APIv2 secret and
+    /// APIv3 key), still on the default base URI: for examples that build requests
+    /// without sending them. [`Sandbox::client`](crate::Sandbox::client) is the same
+    /// pointed at a running sandbox.
+    ///
+    /// ```
+    /// let client = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().build()?;
+    /// assert_eq!(client.mchid(), "1900000001");
+    /// # Ok::<_, wechatpay_chain::Error>(())
+    /// ```
+    pub fn client_builder(&self) -> wechatpay_chain::ClientBuilder {
+        wechatpay_chain::Client::builder()
+            .mchid(self.mchid())
+            .serial(self.merchant_serial())
+            .private_key(self.merchant_private_key().clone())
+            .platform_key(self.platform_serial(), self.platform_public_key().clone())
+            .apiv2_secret(crate::APIV2_SECRET)
+            .apiv3_key(crate::APIV3_KEY)
     }
 
     /// The platform private key as PKCS#8 PEM.

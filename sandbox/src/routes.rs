@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::encoding::percent_decode_lenient;
+use crate::percent_decode_lenient;
 
 /// What a route handler returns: the status and the JSON body (`Value::Null` for
 /// an empty body, e.g. with `204 No Content`).

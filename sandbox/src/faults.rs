@@ -9,7 +9,7 @@ use http::{HeaderMap, Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::routes::{error, Reply, Route, SandboxRequest};
-use crate::verifier::{NONCE, SERIAL, SIGNATURE, TIMESTAMP};
+use wechatpay_chain::verifier::{NONCE, SERIAL, SIGNATURE, TIMESTAMP};
 
 /// A misbehaviour for [`Sandbox::inject`](super::Sandbox::inject).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl Fault {
     /// [`Fault::Status`] from a status and WeChat's error code.
     ///
     /// ```
-    /// use wechatpay_chain::sandbox::{Fault, StatusCode};
+    /// use wechatpay_chain_sandbox::{Fault, StatusCode};
     /// let busy = Fault::status(StatusCode::SERVICE_UNAVAILABLE, "SYSTEM_ERROR");
     /// assert!(matches!(busy, Fault::Status { .. }));
     /// ```

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
-use wechatpay_chain::sandbox::Sandbox;
 use wechatpay_chain::{Client, Error, PrivateKey, PublicKey};
+use wechatpay_chain_sandbox::Sandbox;
 
 #[derive(Parser)]
 #[command(

@@ -18,9 +18,11 @@ use http::{HeaderMap, HeaderValue};
 
 use super::auth::SIGNATURE_TYPE;
 use super::keys::SandboxKeys;
-use crate::crypto::nonce;
-use crate::signer::SCHEME;
-use crate::verifier::{string_to_verify, MAX_CLOCK_OFFSET, NONCE, SERIAL, SIGNATURE, TIMESTAMP};
+use wechatpay_chain::crypto::nonce;
+use wechatpay_chain::signer::SCHEME;
+use wechatpay_chain::verifier::{
+    string_to_verify, MAX_CLOCK_OFFSET, NONCE, SERIAL, SIGNATURE, TIMESTAMP,
+};
 
 /// The built-in route that reports [`SandboxStats`] (signed, like every answer).
 pub(crate) const STATS_ROUTE: &str = "sandbox/stats";

@@ -1,6 +1,6 @@
 //! Notifications as WeChat Pay sends them: the event envelope with its `resource`
 //! encrypted under the APIv3 key, signed with the platform key. A test hands the
-//! headers and body to [`Client::notification`](crate::Client::notification) (or
+//! headers and body to [`Client::notification`](wechatpay_chain::Client::notification) (or
 //! POSTs them to its own `notify_url` handler).
 
 use bytes::Bytes;
@@ -10,10 +10,10 @@ use serde_json::{json, Value};
 use super::certificates::{rfc3339_beijing, APIV3_KEY};
 use super::keys::SandboxKeys;
 use super::Sandbox;
-use crate::crypto::{nonce, ApiV3Key};
-use crate::error::Error;
-use crate::signer::SCHEME;
-use crate::verifier::{string_to_verify, NONCE, SERIAL, SIGNATURE, TIMESTAMP};
+use wechatpay_chain::crypto::{nonce, ApiV3Key};
+use wechatpay_chain::signer::SCHEME;
+use wechatpay_chain::verifier::{string_to_verify, NONCE, SERIAL, SIGNATURE, TIMESTAMP};
+use wechatpay_chain::Error;
 
 impl Sandbox {
     /// A notification of `event_type` (e.g. `TRANSACTION.SUCCESS`) carrying

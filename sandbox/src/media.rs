@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::routes::{error, Reply, SandboxRequest};
-use crate::encoding::hex;
+use crate::hex;
 
 /// The upload endpoints the sandbox serves.
 pub(crate) const TEMPLATES: [&str; 4] = [
@@ -153,7 +153,7 @@ pub(crate) fn parse<'a>(boundary: &str, body: &'a [u8]) -> Result<Vec<Part<'a>>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::Media;
+    use wechatpay_chain::media::Media;
 
     #[test]
     fn reads_back_what_the_client_builds() {
