@@ -63,12 +63,27 @@
 //! - [`download`]: unsigned downloads checked by hash, to any writer.
 //! - [`pay_sign`]: JSAPI / mini-program and APP payment parameters.
 //!
+//! ## Features
+//!
+//! | feature | default | what it does |
+//! | --- | --- | --- |
+//! | `aws-lc` | on | signs and verifies with aws-lc-rs (already linked by rustls); off, the pure-Rust `rsa` crate does, with byte-identical signatures |
+//!
+//! The local WeChat Pay simulator is its own crate, `wechatpay-chain-sandbox` (use it
+//! as a dev-dependency), and the command line is the `wxpay` package.
+//!
+//! ## Guides
+//! The [`guide`] module renders the guides: [porting from PHP](guide::porting_from_php),
+//! [the discount-card walkthrough](guide::discount_card) and
+//! [the architecture](guide::architecture).
+//!
 //! ## Template rules
 //! `seg()` and `chain!` normalise each identifier as PHP does (`discountCard` ->
 //! `discount-card`, `_out_order_no_` -> `{out_order_no}`); `chain()` and `client[…]`
 //! take the template as written. A missing or empty placeholder value, an unknown
 //! option key, or a value that would leave the endpoint (`.`/`..`) is an error and
 //! nothing is sent.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -76,11 +91,10 @@ pub mod certificates;
 mod chain;
 mod client;
 pub mod crypto;
-#[cfg(doctest)]
-mod docs;
 pub mod download;
 mod encoding;
 mod error;
+pub mod guide;
 pub mod media;
 mod middleware;
 pub mod notification;

@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::options::{as_map, RequestOptions};
+use crate::options::{as_map, Body, RequestOptions};
 use crate::template::Template;
 use crate::uri::BaseUri;
 use crate::v2;
@@ -109,11 +109,14 @@ fn build_v3(
     let uri = format!("{}{}", base.origin(), target);
 
     let mut headers = default_headers.clone();
+    // Only `json` implies its type; a raw `body` carries what its `headers` say, as
+    // Guzzle sends it.
     let body = match &opts.body {
-        Some(b) => {
+        Some(Body::Json(b)) => {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            b.bytes().clone()
+            b.clone()
         }
+        Some(Body::Raw(b)) => b.clone(),
         None => Bytes::new(),
     };
     for (name, value) in &opts.headers {
@@ -174,6 +177,22 @@ mod tests {
         assert_eq!(req.body().as_ref(), b"{\"a\":1}");
         let ep = req.extensions().get::<Endpoint>().unwrap();
         assert_eq!(ep.path, "v3/discount-card/orders/abc");
+    }
+
+    #[test]
+    fn a_raw_body_carries_only_the_type_its_headers_give() {
+        let t = Template::parse("v3/marketing/favor/media/image-upload").unwrap();
+        let bare = b(Method::POST, &t, &json!({"body": "a=1"})).unwrap();
+        assert!(bare.headers().get("content-type").is_none());
+        assert_eq!(bare.body().as_ref(), b"a=1");
+        let typed = b(
+            Method::POST,
+            &t,
+            &json!({"body": "<xml/>", "headers": {"Content-Type": "text/xml"}}),
+        )
+        .unwrap();
+        assert_eq!(typed.headers()["content-type"], "text/xml");
+        assert_eq!(typed.headers().get_all("content-type").iter().count(), 1);
     }
 
     #[test]

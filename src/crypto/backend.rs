@@ -26,6 +26,7 @@ pub enum Backend {
     Rsa,
     /// aws-lc-rs (feature `aws-lc`, on by default).
     #[cfg(feature = "aws-lc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-lc")))]
     AwsLc,
 }
 
