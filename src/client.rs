@@ -449,9 +449,9 @@ impl ClientBuilder {
 
     /// The merchant's API client certificate and its private key (PEM), presented
     /// by APIv2 calls made with `security: true` (refunds, red packets, transfers).
-    /// WeChat ships them as `apiclient_cert.p12`; convert once with
-    /// `openssl pkcs12 -in apiclient_cert.p12 -out apiclient.pem -nodes`, or use the
-    /// `apiclient_cert.pem` / `apiclient_key.pem` pair from the download.
+    /// Use the `apiclient_cert.pem` / `apiclient_key.pem` pair from WeChat's
+    /// download, or convert `apiclient_cert.p12` with the two `openssl pkcs12`
+    /// lines in `docs/security.md` ("From `.p12` to PEM").
     pub fn merchant_certificate(
         mut self,
         cert_pem: impl Into<String>,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use wechatpay_chain::{Client, Error, TransportKind};
-use wechatpay_chain_sandbox::{Sandbox, SEED_ORDER};
+use wechatpay_chain_sandbox::{Sandbox, SandboxKeys, SEED_ORDER};
 
 use common::fixture;
 
@@ -170,6 +170,45 @@ fn a_client_certificate_from_another_ca_fails_the_handshake() {
 }
 
 #[test]
+fn a_certificate_issued_to_another_merchant_gets_wechats_answer() {
+    let sandbox = tls_sandbox();
+    pay(&sandbox.client(), sandbox.mchid(), "TLS-REFUND-5");
+    // Another merchant's key pair, certified by the same merchant CA: the
+    // handshake passes, the endpoint refuses.
+    let other = Sandbox::builder()
+        .keys(SandboxKeys::generate().unwrap())
+        .tls(true)
+        .start()
+        .unwrap();
+    let other_tls = other.tls().unwrap();
+    assert_eq!(
+        other_tls.merchant_ca_pem(),
+        sandbox.tls().unwrap().merchant_ca_pem()
+    );
+    let client = sandbox
+        .keys()
+        .client_builder()
+        .base_uri(sandbox.url())
+        .root_certificate(sandbox.tls().unwrap().ca_pem())
+        .merchant_certificate(
+            other_tls.client_certificate_pem(),
+            other_tls.client_key_pem(),
+        )
+        .build()
+        .unwrap();
+    let err = client
+        .chain("v2/secapi/pay/refund")
+        .post(refund_options(sandbox.mchid(), "TLS-REFUND-5", true))
+        .unwrap_err();
+    assert!(matches!(err, Error::Api(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("was not issued to mch_id 1900000001"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_server_certificate_the_client_does_not_trust_fails_the_handshake() {
     let sandbox = tls_sandbox();
     let before = sandbox.stats().requests;
@@ -253,10 +292,68 @@ fn root_certificate_takes_only_certificates() {
     }
 }
 
-#[allow(dead_code)]
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wechatpay-tls-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The `.p12` conversion in `docs/security.md`, run line by line on the sandbox's
+/// `.p12`; its output is what `merchant_certificate` takes.
+#[test]
+fn the_documented_p12_conversion_yields_a_working_certificate() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md")).unwrap();
+    let marker = docs
+        .find("<!-- p12 conversion")
+        .expect("docs/security.md keeps the p12 conversion");
+    let block = &docs[marker..];
+    let start = block
+        .find("```sh\n")
+        .expect("a sh block follows the marker")
+        + 6;
+    let end = start + block[start..].find("```").unwrap();
+    let lines: Vec<&str> = block[start..end]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+
+    let sandbox = tls_sandbox();
+    let tls = sandbox.tls().unwrap();
+    assert!(lines[0].contains(&format!("pass:{}", sandbox.mchid())));
+    let dir = temp_dir("p12");
+    std::fs::write(dir.join("apiclient_cert.p12"), tls.client_p12()).unwrap();
+    for line in &lines {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{line}` failed (the documented conversion needs the openssl command): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let client = sandbox
+        .keys()
+        .client_builder()
+        .base_uri(sandbox.url())
+        .root_certificate(tls.ca_pem())
+        .merchant_certificate(read("apiclient_cert.pem"), read("apiclient_key.pem"))
+        .build()
+        .unwrap();
+    pay(&client, sandbox.mchid(), "TLS-P12-1");
+    let refunded: Value = client
+        .chain("v2/secapi/pay/refund")
+        .post(refund_options(sandbox.mchid(), "TLS-P12-1", true))
+        .unwrap()
+        .xml()
+        .unwrap();
+    assert_eq!(refunded["result_code"], "SUCCESS", "{refunded}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
