@@ -18,6 +18,9 @@
 //!   the `meta` part and the file's sha256), `v3/bill/tradebill` and
 //!   `v3/bill/fundflowbill` with an unsigned `v3/billdownload/file`, and builds signed,
 //!   encrypted notifications ([`Sandbox::notification`]);
+//! - serves HTTPS with its own CA when asked ([`SandboxBuilder::tls`]), and then
+//!   requires the merchant API client certificate it issued on the APIv2 endpoints
+//!   WeChat serves only with it ([`CERT_REQUIRED`]), `secapi/pay/refund` among them;
 //! - answers routes a test registers with [`Sandbox::route`];
 //! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
 //!   `{"code": …, "message": …}`.
