@@ -560,6 +560,43 @@ mod tests {
     }
 
     #[test]
+    fn issues_the_merchant_certificate_and_its_p12() {
+        use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+        use x509_cert::der::{Decode, DecodePem};
+        let keys = SandboxKeys::fixture().unwrap();
+        let tls = SandboxTls::new(&keys).unwrap();
+        let cert = Certificate::from_pem(tls.client_certificate_pem()).unwrap();
+        let tbs = cert.tbs_certificate();
+        assert_eq!(
+            tbs.serial_number().as_bytes(),
+            decode_hex(keys.merchant_serial()).unwrap().as_slice()
+        );
+        assert!(tbs.subject().to_string().contains("CN=1900000001"));
+        let ca = Certificate::from_pem(tls.merchant_ca_pem()).unwrap();
+        assert_eq!(tbs.issuer(), ca.tbs_certificate().subject());
+        assert_ne!(tls.ca_pem(), tls.merchant_ca_pem());
+
+        // The .p12 opens with the mchid only, and holds that certificate, its CA
+        // and the merchant key.
+        let store =
+            KeyStore::from_pkcs12(tls.client_p12(), keys.mchid(), Pkcs12ImportPolicy::Strict)
+                .unwrap();
+        let (_, chain) = store.private_key_chain().unwrap();
+        let der = |pem: &str| Certificate::from_pem(pem).unwrap().to_der().unwrap();
+        assert_eq!(chain.certs()[0].as_der(), der(tls.client_certificate_pem()));
+        assert_eq!(chain.certs()[1].as_der(), der(tls.merchant_ca_pem()));
+        let key = rsa::PrivateKey::from_pkcs8_der(chain.key().as_der()).unwrap();
+        let merchant = rsa::PrivateKey::from_pkcs8_pem(keys.merchant_private_pem()).unwrap();
+        assert_eq!(key, merchant);
+        assert!(
+            KeyStore::from_pkcs12(tls.client_p12(), "1900000002", Pkcs12ImportPolicy::Strict)
+                .is_err()
+        );
+        let _ = Certificate::from_der(&tls.client_cert_der).unwrap();
+        assert!(!format!("{tls:?}").contains("BEGIN"));
+    }
+
+    #[test]
     fn hex_serials_become_certificate_serials() {
         assert_eq!(decode_hex("3775B6A4"), Some(vec![0x37, 0x75, 0xB6, 0xA4]));
         assert_eq!(decode_hex("F775"), None, "negative");
