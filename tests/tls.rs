@@ -269,6 +269,29 @@ fn apiv3_over_tls_works_as_over_http() {
 }
 
 #[test]
+fn root_certificate_takes_a_bundle() {
+    let sandbox = tls_sandbox();
+    // Another CA first, the sandbox's second: every block is trusted.
+    let bundle = format!(
+        "{}\n{}",
+        fixture("keys/platform_cert.pem").trim(),
+        sandbox.tls().unwrap().ca_pem()
+    );
+    let client = sandbox
+        .keys()
+        .client_builder()
+        .base_uri(sandbox.url())
+        .root_certificate(bundle)
+        .build()
+        .unwrap();
+    let res = client
+        .chain(ORDER)
+        .get(json!({ "out_order_no": SEED_ORDER }))
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[test]
 fn root_certificate_takes_only_certificates() {
     let sandbox = Sandbox::start().unwrap();
     for (pem, what) in [
