@@ -391,6 +391,7 @@ pub struct ClientBuilder {
     apiv3_key: Option<Result<ApiV3Key, Error>>,
     apiv2_secret: Option<Result<crate::v2::Secret, Error>>,
     client_certificate: Option<(String, String)>,
+    root_certificates: Vec<String>,
     platform_keys: Vec<Result<(String, PublicKey), Error>>,
     base_uri: Option<String>,
     timeouts: Timeouts,
@@ -448,15 +449,25 @@ impl ClientBuilder {
 
     /// The merchant's API client certificate and its private key (PEM), presented
     /// by APIv2 calls made with `security: true` (refunds, red packets, transfers).
-    /// WeChat ships them as `apiclient_cert.p12`; convert once with
-    /// `openssl pkcs12 -in apiclient_cert.p12 -out apiclient.pem -nodes`, or use the
-    /// `apiclient_cert.pem` / `apiclient_key.pem` pair from the download.
+    /// Use the `apiclient_cert.pem` / `apiclient_key.pem` pair from WeChat's
+    /// download, or convert `apiclient_cert.p12` with the two `openssl pkcs12`
+    /// lines in `docs/security.md` ("From `.p12` to PEM").
     pub fn merchant_certificate(
         mut self,
         cert_pem: impl Into<String>,
         key_pem: impl Into<String>,
     ) -> Self {
         self.client_certificate = Some((cert_pem.into(), key_pem.into()));
+        self
+    }
+
+    /// Trusts this CA (PEM, one or more `BEGIN CERTIFICATE` blocks) for the
+    /// server's TLS certificate, on top of the system roots, which stay trusted:
+    /// for private deployments, TLS-inspecting proxies and the sandbox's `ca.pem`.
+    /// Repeatable. Certificate verification itself cannot be turned off. Applies to
+    /// the default transport; a bad certificate is reported by [`build`](Self::build).
+    pub fn root_certificate(mut self, pem: impl Into<String>) -> Self {
+        self.root_certificates.push(pem.into());
         self
     }
 
@@ -649,6 +660,9 @@ impl ClientBuilder {
         if let Some(identity) = identity {
             reqwest = reqwest.with_identity(identity);
         }
+        reqwest = reqwest.with_root_certificates(crate::transport::root_certificates(
+            &self.root_certificates,
+        )?);
         if let Some(url) = &self.proxy {
             reqwest = reqwest.with_proxy(crate::transport::proxy(url)?);
         }

@@ -100,6 +100,8 @@ pub struct ReqwestTransport {
     max_body: usize,
     identity: Option<ClientIdentity>,
     proxy: Option<Proxy>,
+    /// Trusted on top of the system roots (`ClientBuilder::root_certificate`).
+    roots: Vec<reqwest::Certificate>,
     async_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
     /// Used only under `blocking_runtime`: their connections' tasks live there.
     blocking_pools: Mutex<HashMap<PoolKey, reqwest::Client>>,
@@ -190,6 +192,38 @@ pub fn client_identity(cert_pem: &str, key_pem: &str) -> Result<ClientIdentity, 
         })
 }
 
+/// Extra trusted CA certificates, checked to be X.509 when given.
+#[derive(Debug, Clone, Default)]
+pub struct RootCertificates(Vec<reqwest::Certificate>);
+
+/// Reads the CA certificates of `pems` (each one or more `BEGIN CERTIFICATE`
+/// blocks); the error names the one that is not (counting from 1).
+pub fn root_certificates<S: AsRef<str>>(pems: &[S]) -> Result<RootCertificates, Error> {
+    use x509_cert::der::Encode as _;
+    let mut roots = Vec::new();
+    for (i, pem) in pems.iter().enumerate() {
+        let what = format!("root certificate #{}", i + 1);
+        let certs = x509_cert::Certificate::load_pem_chain(pem.as_ref().as_bytes())
+            .ok()
+            .filter(|certs| !certs.is_empty())
+            .ok_or_else(|| {
+                Error::key(
+                    &what,
+                    "is not a PEM X.509 certificate (`-----BEGIN CERTIFICATE-----`)",
+                )
+            })?;
+        for cert in certs {
+            let der = cert
+                .to_der()
+                .map_err(|e| Error::key(&what, format!("cannot be re-encoded ({e})")))?;
+            let cert = reqwest::Certificate::from_der(&der)
+                .map_err(|e| Error::key(&what, format!("rejected by TLS ({e})")))?;
+            roots.push(cert);
+        }
+    }
+    Ok(RootCertificates(roots))
+}
+
 impl ReqwestTransport {
     /// The default largest answer body held in memory: 4 MiB.
     pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
@@ -202,6 +236,7 @@ impl ReqwestTransport {
             max_body,
             identity: None,
             proxy: None,
+            roots: Vec::new(),
             async_pools: Mutex::new(HashMap::new()),
             blocking_pools: Mutex::new(HashMap::new()),
             blocking_runtime: OnceLock::new(),
@@ -237,6 +272,13 @@ impl ReqwestTransport {
     /// Sends every request through `proxy` instead of the one the environment names.
     pub fn with_proxy(mut self, proxy: Proxy) -> Self {
         self.proxy = Some(proxy);
+        self
+    }
+
+    /// Trusts these CAs on top of the system roots in every pool; verification
+    /// itself stays on (there is no way to turn it off).
+    pub fn with_root_certificates(mut self, roots: RootCertificates) -> Self {
+        self.roots.extend(roots.0);
         self
     }
 
@@ -300,6 +342,9 @@ impl ReqwestTransport {
         }
         if let Some(proxy) = &self.proxy {
             b = b.proxy(proxy.0.clone());
+        }
+        if !self.roots.is_empty() {
+            b = b.tls_certs_merge(self.roots.iter().cloned());
         }
         let client = b
             .build()

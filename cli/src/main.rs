@@ -1,7 +1,7 @@
 //! `wxpay`: WeChat Pay APIv3 from the command line.
 //!
 //! ```text
-//! wxpay sandbox [--port PORT] [--keys DIR]
+//! wxpay sandbox [--port PORT] [--keys DIR [--tls]]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox]
 //! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags] [--sandbox]
@@ -40,6 +40,12 @@ enum Command {
         /// writes them there. Without it: the crate's test keys.
         #[arg(long, value_name = "DIR")]
         keys: Option<PathBuf>,
+        /// Serves HTTPS with its own CA and writes ca.pem (the CA to trust),
+        /// apiclient_cert.pem, apiclient_key.pem and apiclient_cert.p12 (password:
+        /// the mchid) into the keys directory; APIv2 calls that need the merchant
+        /// certificate require it.
+        #[arg(long, requires = "keys")]
+        tls: bool,
         /// Does not log requests on stderr.
         #[arg(long)]
         quiet: bool,
@@ -125,7 +131,12 @@ struct Request {
 
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
-        Command::Sandbox { port, keys, quiet } => sandbox(port, keys, quiet),
+        Command::Sandbox {
+            port,
+            keys,
+            tls,
+            quiet,
+        } => sandbox(port, keys, tls, quiet),
         Command::Request(request) => send(*request),
         Command::Certificates(args) => certificates(*args),
     };
@@ -138,8 +149,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn sandbox(port: u16, keys: Option<PathBuf>, quiet: bool) -> Result<(), Error> {
-    let mut builder = Sandbox::builder().port(port).log_requests(!quiet);
+fn sandbox(port: u16, keys: Option<PathBuf>, tls: bool, quiet: bool) -> Result<(), Error> {
+    let mut builder = Sandbox::builder().port(port).tls(tls).log_requests(!quiet);
     if let Some(dir) = &keys {
         builder = builder.keys_dir(dir);
     }

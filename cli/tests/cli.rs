@@ -29,8 +29,14 @@ fn temp_dir(name: &str) -> PathBuf {
 /// Starts `wxpay sandbox --port 0 --keys DIR` and returns it with the base URI it
 /// printed on its first line.
 fn start_sandbox(keys: &Path) -> (Server, String) {
+    start_sandbox_with(keys, &[])
+}
+
+fn start_sandbox_with(keys: &Path, flags: &[&str]) -> (Server, String) {
     let mut child = Command::new(WXPAY)
-        .args(["sandbox", "--port", "0", "--quiet", "--keys"])
+        .args(["sandbox", "--port", "0", "--quiet"])
+        .args(flags)
+        .arg("--keys")
         .arg(keys)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -41,8 +47,13 @@ fn start_sandbox(keys: &Path) -> (Server, String) {
     let mut first = String::new();
     BufReader::new(stdout).read_line(&mut first).unwrap();
     let base = first.trim_end().to_owned();
+    let scheme = if flags.contains(&"--tls") {
+        "https"
+    } else {
+        "http"
+    };
     assert!(
-        base.starts_with("http://127.0.0.1:") && base.ends_with('/'),
+        base.starts_with(&format!("{scheme}://127.0.0.1:")) && base.ends_with('/'),
         "{first:?}"
     );
     (server, base)
@@ -222,4 +233,71 @@ fn wxpay_certificates_writes_the_pem_files() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--mchid"));
+}
+
+/// `wxpay sandbox --tls` writes the CA and the merchant client certificate into the
+/// keys directory; a client configured only from those files refunds over HTTPS.
+#[test]
+fn wxpay_sandbox_tls_writes_what_clients_need() {
+    use wechatpay_chain_sandbox::{SandboxKeys, CA_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE};
+    let keys = temp_dir("tls");
+    std::fs::create_dir_all(&keys).unwrap();
+    // The fixture keys, so nothing is generated but the TLS material.
+    let fixture = SandboxKeys::fixture().unwrap();
+    for (name, pem) in [
+        ("merchant_private.pem", fixture.merchant_private_pem()),
+        ("merchant_public.pem", fixture.merchant_public_pem()),
+        ("platform_private.pem", fixture.platform_private_pem()),
+        ("platform_public.pem", fixture.platform_public_pem()),
+    ] {
+        std::fs::write(keys.join(name), pem).unwrap();
+    }
+    let (server, base) = start_sandbox_with(&keys, &["--tls"]);
+    let read = |name: &str| std::fs::read_to_string(keys.join(name)).unwrap();
+    let client = fixture
+        .client_builder()
+        .base_uri(base.as_str())
+        .root_certificate(read(CA_FILE))
+        .merchant_certificate(read(CLIENT_CERT_FILE), read(CLIENT_KEY_FILE))
+        .build()
+        .unwrap();
+    let xml = serde_json::json!({
+        "appid": "wx8888888888888888",
+        "mch_id": fixture.mchid(),
+        "body": "cli",
+        "out_trade_no": "CLI-TLS-1",
+        "total_fee": 888,
+        "spbill_create_ip": "127.0.0.1",
+        "auth_code": "120061098828009406",
+        "out_refund_no": "CLI-TLS-R1",
+        "refund_fee": 100,
+    });
+    let paid: Value = client
+        .chain("v2/pay/micropay")
+        .post(serde_json::json!({ "xml": xml }))
+        .unwrap()
+        .xml()
+        .unwrap();
+    assert_eq!(paid["result_code"], "SUCCESS", "{paid}");
+    let refunded: Value = client
+        .chain("v2/secapi/pay/refund")
+        .post(serde_json::json!({ "xml": xml, "security": true }))
+        .unwrap()
+        .xml()
+        .unwrap();
+    assert_eq!(refunded["result_code"], "SUCCESS", "{refunded}");
+    let info: Value = serde_json::from_str(&read("sandbox.json")).unwrap();
+    assert_eq!(info["base_uri"], base.as_str());
+    drop(server);
+}
+
+#[test]
+fn wxpay_sandbox_tls_needs_a_keys_directory() {
+    let out = Command::new(WXPAY)
+        .args(["sandbox", "--tls"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--keys"), "{stderr}");
 }

@@ -376,7 +376,12 @@ fn random_chars(alphabet: &[u8], len: usize) -> Result<String, Error> {
     Ok(out)
 }
 
-fn write_file(path: &Path, text: &str, private: bool) -> Result<(), Error> {
+/// Writes `contents` to `path`, readable by the owner only when `private`.
+pub(crate) fn write_file(
+    path: &Path,
+    contents: impl AsRef<[u8]>,
+    private: bool,
+) -> Result<(), Error> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -389,7 +394,7 @@ fn write_file(path: &Path, text: &str, private: bool) -> Result<(), Error> {
     let _ = private;
     options
         .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .and_then(|mut f| f.write_all(contents.as_ref()))
         .map_err(|e| Error::Config(format!("cannot write `{}` ({e})", path.display())))
 }
 

@@ -18,6 +18,9 @@
 //!   the `meta` part and the file's sha256), `v3/bill/tradebill` and
 //!   `v3/bill/fundflowbill` with an unsigned `v3/billdownload/file`, and builds signed,
 //!   encrypted notifications ([`Sandbox::notification`]);
+//! - serves HTTPS with its own CA when asked ([`SandboxBuilder::tls`]), and then
+//!   requires the merchant API client certificate it issued on the APIv2 endpoints
+//!   WeChat serves only with it ([`CERT_REQUIRED`]), `secapi/pay/refund` among them;
 //! - answers routes a test registers with [`Sandbox::route`];
 //! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
 //!   `{"code": …, "message": …}`.
@@ -62,6 +65,7 @@ mod notify;
 mod orders;
 mod routes;
 mod server;
+mod tls;
 mod v2;
 
 use std::fmt;
@@ -79,6 +83,10 @@ pub use keys::{
 };
 pub use orders::SEED_ORDER;
 pub use routes::{Reply, SandboxRequest};
+pub use tls::{
+    certificate_required, SandboxTls, CA_FILE, CERT_REQUIRED, CLIENT_CERT_FILE, CLIENT_KEY_FILE,
+    CLIENT_P12_FILE,
+};
 pub use v2::APIV2_SECRET;
 
 use routes::{Handler, Route};
@@ -131,7 +139,8 @@ impl Sandbox {
         Self::builder().start_async().await
     }
 
-    /// The base URI, e.g. `http://127.0.0.1:41234/`.
+    /// The base URI, e.g. `http://127.0.0.1:41234/` (`https://…` with
+    /// [`SandboxBuilder::tls`]).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -143,7 +152,8 @@ impl Sandbox {
 
     /// A [`Client`] configured for this sandbox: its mchid, merchant serial and
     /// private key, its platform key under the platform key id, and its URL as the
-    /// base URI.
+    /// base URI; with TLS also its CA as a root certificate and the merchant
+    /// client certificate it issued.
     pub fn client(&self) -> Client {
         self.client.clone()
     }
@@ -168,6 +178,12 @@ impl Sandbox {
             Some(serial) if self.app.sign_with_certificate => serial,
             _ => self.app.keys.platform_serial(),
         }
+    }
+
+    /// The CA, merchant client certificate and key of a sandbox started with
+    /// [`SandboxBuilder::tls`]; `None` on plain HTTP.
+    pub fn tls(&self) -> Option<&SandboxTls> {
+        self.app.tls.as_ref()
     }
 
     /// The keys and ids the sandbox plays WeChat Pay with.
@@ -301,6 +317,7 @@ pub struct SandboxBuilder {
     log: bool,
     signature_cache: Option<std::time::Duration>,
     sign_with_certificate: bool,
+    tls: bool,
 }
 
 impl SandboxBuilder {
@@ -365,6 +382,33 @@ impl SandboxBuilder {
         self
     }
 
+    /// Serves HTTPS (off by default). The sandbox makes a CA and a certificate for
+    /// `127.0.0.1` and `localhost` signed by it, and a merchant CA that issues the
+    /// merchant API client certificate ([`SandboxTls`]); with
+    /// [`keys_dir`](Self::keys_dir) it writes `ca.pem`, `apiclient_cert.pem`,
+    /// `apiclient_key.pem` and `apiclient_cert.p12` (password: the mchid) there on
+    /// every start. [`Sandbox::client`] trusts the CA and presents the certificate.
+    ///
+    /// The handshake asks for a client certificate without requiring one; one that
+    /// is presented must chain to the merchant CA, or the handshake fails. The
+    /// APIv2 endpoints WeChat serves only with the certificate ([`CERT_REQUIRED`])
+    /// answer `return_code` FAIL to a connection that presented none, or one issued
+    /// to another merchant. (Plain HTTP cannot carry a certificate, so without TLS
+    /// they are served without.)
+    ///
+    /// ```
+    /// use wechatpay_chain_sandbox::Sandbox;
+    /// let sandbox = Sandbox::builder().tls(true).start()?;
+    /// assert!(sandbox.url().starts_with("https://127.0.0.1:"));
+    /// let tls = sandbox.tls().expect("started with TLS");
+    /// assert!(tls.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+    /// # Ok::<_, wechatpay_chain::Error>(())
+    /// ```
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
     /// Starts the sandbox and returns once it accepts connections (blocking).
     pub fn start(self) -> Result<Sandbox, Error> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -417,10 +461,18 @@ impl SandboxBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(format!("the sandbox socket has no address ({e})")))?;
+        let tls = match self.tls {
+            true => Some(SandboxTls::new(&keys)?),
+            false => None,
+        };
         if let Some(dir) = &self.keys_dir {
-            keys.write_info(dir, &server::base_uri(addr))?;
+            if let Some(tls) = &tls {
+                tls.write(dir)?;
+            }
+            keys.write_info(dir, &server::base_uri(addr, tls.is_some()))?;
         }
         let mut app = App::new(keys, self.log);
+        app.tls = tls;
         app.signature_cache = self.signature_cache.map(cache::SignatureCache::new);
         if self.sign_with_certificate && app.keys.platform_certificate().is_none() {
             return Err(Error::Config(
@@ -478,6 +530,7 @@ impl fmt::Debug for SandboxBuilder {
             .field("port", &self.port)
             .field("keys_dir", &self.keys_dir)
             .field("routes", &self.routes.len())
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -493,7 +546,7 @@ fn finish(
             return Err(e);
         }
     };
-    let url = server::base_uri(addr);
+    let url = server::base_uri(addr, app.tls.is_some());
     let client = match configured(client_builder(&app.keys, &url), &app).build() {
         Ok(client) => client,
         Err(e) => {
@@ -514,10 +567,17 @@ fn client_builder(keys: &SandboxKeys, url: &str) -> ClientBuilder {
     keys.client_builder().base_uri(url)
 }
 
-/// Adds the platform certificate to a client of a sandbox that signs with it.
+/// Adds the platform certificate to a client of a sandbox that signs with it, and
+/// the CA and client certificate of a sandbox on TLS.
 fn configured(builder: ClientBuilder, app: &App) -> ClientBuilder {
-    match app.keys.platform_certificate() {
+    let builder = match app.keys.platform_certificate() {
         Some(cert) if app.sign_with_certificate => builder.platform_certificate(cert.clone()),
         _ => builder,
+    };
+    match &app.tls {
+        Some(tls) => builder
+            .root_certificate(tls.ca_pem())
+            .merchant_certificate(tls.client_certificate_pem(), tls.client_key_pem()),
+        None => builder,
     }
 }

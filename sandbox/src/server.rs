@@ -14,7 +14,7 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -24,6 +24,7 @@ use super::faults::{unsign, Fault, Faults, STALE_BY};
 use super::keys::SandboxKeys;
 use super::orders::Orders;
 use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
+use super::tls::{PeerCertificate, SandboxTls};
 use crate::REQUEST_ID;
 use wechatpay_chain::Error;
 
@@ -31,6 +32,8 @@ use wechatpay_chain::Error;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How long shutdown waits for requests in flight before dropping them.
 const GRACE: Duration = Duration::from_secs(2);
+/// How long a connection may take over its TLS handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// What every connection shares: keys, routes, the order book.
 pub(crate) struct App {
@@ -51,6 +54,8 @@ pub(crate) struct App {
     pub(crate) sign_with_certificate: bool,
     /// Misbehaviours waiting for requests (`Sandbox::inject`).
     pub(crate) faults: Arc<Faults>,
+    /// HTTPS and the merchant client certificate (`SandboxBuilder::tls`).
+    pub(crate) tls: Option<SandboxTls>,
 }
 
 impl App {
@@ -67,6 +72,7 @@ impl App {
             counters: Arc::default(),
             sign_with_certificate: false,
             faults: Arc::default(),
+            tls: None,
         }
     }
 
@@ -82,6 +88,16 @@ impl App {
         let now = unix_now();
         let line = self.log.then(|| format!("{} {}", parts.method, parts.uri));
         let path = parts.uri.path().trim_start_matches('/');
+        let refused = self
+            .tls
+            .as_ref()
+            .and_then(|tls| tls.refuse(path, parts.extensions.get::<PeerCertificate>()));
+        if let Some(message) = refused {
+            if let Some(line) = line {
+                eprintln!("{line} -> APIv2 refused: {message}");
+            }
+            return super::v2::fail(&message);
+        }
         if super::v2::serves(path) {
             if let Some(line) = line {
                 eprintln!("{line} -> APIv2");
@@ -425,17 +441,78 @@ async fn accept_loop(
         };
         app.counters.connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |req| serve_one(app.clone(), req));
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let (app, http, watcher) = (app.clone(), http.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "sandbox connection ended with an error");
+            match app.tls.as_ref().map(|tls| tls.server.clone()) {
+                None => serve(http, watcher, app, TokioIo::new(stream), None).await,
+                Some(config) => {
+                    let accept = tokio_rustls::TlsAcceptor::from(config)
+                        .accept(stream)
+                        .into_fallible();
+                    let tls = match tokio::time::timeout(HANDSHAKE, accept).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err((e, stream))) => {
+                            handshake_failed(&app, &e);
+                            return close_gently(stream).await;
+                        }
+                        Err(_) => return handshake_failed(&app, &"timed out"),
+                    };
+                    // Any certificate here chains to the merchant CA: the
+                    // verifier refused the handshake otherwise.
+                    let peer = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|certs| certs.first())
+                        .map(|cert| PeerCertificate(cert.clone().into_owned()));
+                    serve(http, watcher, app, TokioIo::new(tls), peer).await
+                }
             }
         });
     }
     drop(listener);
     let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+}
+
+/// Serves one connection's requests, each carrying the client certificate the
+/// connection presented, if any.
+async fn serve<I>(
+    http: hyper::server::conn::http1::Builder,
+    watcher: Watcher,
+    app: Arc<App>,
+    io: I,
+    peer: Option<PeerCertificate>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        if let Some(peer) = &peer {
+            request.extensions_mut().insert(peer.clone());
+        }
+        serve_one(app.clone(), request)
+    });
+    if let Err(e) = watcher.watch(http.serve_connection(io, service)).await {
+        tracing::debug!(error = %e, "sandbox connection ended with an error");
+    }
+}
+
+/// Closes a connection whose handshake failed without resetting it. Over TLS 1.3
+/// the client sends its request right after its certificate; closing with that
+/// request unread would reset the connection, and the reset can destroy the alert
+/// that tells the client why.
+async fn close_gently(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+}
+
+fn handshake_failed(app: &App, error: &dyn fmt::Display) {
+    if app.log {
+        eprintln!("TLS handshake failed: {error}");
+    }
+    tracing::debug!(error = %error, "sandbox TLS handshake failed");
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -446,6 +523,7 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 /// The address a listener is bound to, as the base URI clients use.
-pub(crate) fn base_uri(addr: SocketAddr) -> String {
-    format!("http://{addr}/")
+pub(crate) fn base_uri(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{addr}/")
 }

@@ -1,4 +1,5 @@
-//! APIv2 in the sandbox: `pay/micropay` and `pay/orderquery`, XML in and out,
+//! APIv2 in the sandbox: `pay/micropay`, `pay/orderquery` and
+//! `secapi/pay/refund` (which needs the merchant certificate over TLS), XML in and out,
 //! signed with the sandbox's APIv2 secret, as WeChat's v2 gateway answers.
 //!
 //! APIv2 requests carry no Authorization header: the `sign` field is the proof, so
@@ -24,7 +25,10 @@ pub(crate) struct V2Orders(Mutex<HashMap<String, Map<String, Value>>>);
 
 /// Whether `path` (no leading slash) is an APIv2 path the sandbox serves.
 pub(crate) fn serves(path: &str) -> bool {
-    matches!(path, "pay/micropay" | "pay/orderquery")
+    matches!(
+        path,
+        "pay/micropay" | "pay/orderquery" | "secapi/pay/refund"
+    )
 }
 
 /// Answers one APIv2 request.
@@ -71,6 +75,7 @@ pub(crate) fn answer(
     );
     match path {
         "pay/micropay" => micropay(orders, &fields, &mut reply),
+        "secapi/pay/refund" => refund(orders, &fields, &mut reply),
         _ => orderquery(orders, &fields, &mut reply),
     }
     if sign_type == SignType::HmacSha256 {
@@ -143,6 +148,45 @@ fn orderquery(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<St
     }
 }
 
+/// Refunds (part of) a paid micropay order, found by `transaction_id` or
+/// `out_trade_no`.
+fn refund(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<String, Value>) {
+    let text = |k: &str| text_of(fields, k);
+    let required = ["appid", "out_refund_no", "total_fee", "refund_fee"];
+    if let Some(missing) = required.iter().find(|k| text(k).is_empty()) {
+        return result_fail(reply, "PARAM_ERROR", &format!("缺少参数 {missing}"));
+    }
+    let found = {
+        let orders = orders.0.lock().unwrap_or_else(PoisonError::into_inner);
+        orders
+            .values()
+            .find(|o| {
+                let same = |k: &str| !text(k).is_empty() && text_of(o, k) == text(k);
+                same("transaction_id") || same("out_trade_no")
+            })
+            .cloned()
+    };
+    let Some(order) = found else {
+        return result_fail(reply, "ORDERNOTEXIST", "订单不存在");
+    };
+    let paid: u64 = text_of(&order, "total_fee").parse().unwrap_or(0);
+    match text("refund_fee").parse::<u64>() {
+        Ok(fee) if fee > 0 && fee <= paid => {}
+        _ => return result_fail(reply, "PARAM_ERROR", "退款金额无效 (invalid refund_fee)"),
+    }
+    reply.insert("result_code".into(), "SUCCESS".into());
+    for k in ["transaction_id", "out_trade_no", "total_fee", "cash_fee"] {
+        reply.insert(k.into(), text_of(&order, k).into());
+    }
+    reply.insert("out_refund_no".into(), text("out_refund_no").into());
+    reply.insert(
+        "refund_id".into(),
+        format!("5030{:024}", text("out_refund_no").len()).into(),
+    );
+    reply.insert("refund_fee".into(), text("refund_fee").into());
+    reply.insert("cash_refund_fee".into(), text("refund_fee").into());
+}
+
 /// A field's text, empty when absent.
 fn text_of(fields: &Map<String, Value>, key: &str) -> String {
     fields
@@ -159,7 +203,7 @@ fn result_fail(reply: &mut Map<String, Value>, code: &str, description: &str) {
 }
 
 /// A `return_code` FAIL answer: unsigned, as WeChat sends it.
-fn fail(message: &str) -> Response<Full<Bytes>> {
+pub(crate) fn fail(message: &str) -> Response<Full<Bytes>> {
     let mut reply = Map::new();
     reply.insert("return_code".into(), "FAIL".into());
     reply.insert("return_msg".into(), message.into());
