@@ -183,7 +183,9 @@ impl Chain {
 
     /// Marks every call of this chain as safe to repeat, so the client's
     /// [`RetryPolicy`](crate::RetryPolicy) applies to `POST`, `PUT` and `PATCH` too
-    /// (`GET` and `DELETE` are retried without it). Mark only calls that WeChat Pay
+    /// (`GET` and `DELETE` are retried without it), and a failure after sending may
+    /// move the call to the backup host
+    /// ([`ClientBuilder::backup_base_uri`](crate::ClientBuilder::backup_base_uri)). Mark only calls that WeChat Pay
     /// deduplicates, e.g. by `out_trade_no` or `out_refund_no`: a retried call whose
     /// first attempt did reach the server is sent again. Segments appended later keep
     /// the mark.

@@ -520,6 +520,8 @@ impl ClientBuilder {
 
     /// The base URI (default `https://api.mch.weixin.qq.com/`). A path prefix
     /// (`https://host/hk/`) is kept. `http://` is accepted only for loopback hosts.
+    /// With the default, `https://api2.mch.weixin.qq.com/` is the backup host
+    /// ([`backup_base_uri`](Self::backup_base_uri)).
     pub fn base_uri(mut self, base_uri: impl Into<String>) -> Self {
         self.base_uri = Some(base_uri.into());
         self

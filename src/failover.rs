@@ -8,7 +8,8 @@
 //! switches to the backup automatically; when the primary recovers, it switches back.
 //!
 //! Each call is planned here (which host first, whether it may move to the other),
-//! each attempt is judged by its outcome ([`Verdict`]), and the main channel is kept
+//! each attempt is judged by its outcome (never sent, failed after sending, an
+//! unsigned gateway error, an answer), and the main channel is kept
 //! in two atomics shared by every clone of the client: no lock on the hot path.
 //!
 //! Which calls move to the other host, within the same call:
@@ -33,7 +34,7 @@ use crate::error::{BoxError, Error, TransportKind};
 use crate::uri::BaseUri;
 
 /// WeChat Pay's cross-city backup host, the default backup of
-/// [`DEFAULT_BASE_URI`](crate::DEFAULT_BASE_URI).
+/// [`DEFAULT_BASE_URI`].
 pub const DEFAULT_BACKUP_BASE_URI: &str = "https://api2.mch.weixin.qq.com/";
 
 /// How long the client stays on the backup before it tries the primary again.
