@@ -461,20 +461,21 @@ impl Failover {
         plan.other.filter(|_| verdict.moves(call))
     }
 
-    /// After the call moved from `plan.first` (which failed with `reason`) to
+    /// After the call moved from `plan.first`, which failed with `failure`, to
     /// `moved_to`, whose attempt ended in `verdict`.
-    fn after_move(&self, plan: &Plan, moved_to: Host, reason: &Error, verdict: Verdict) {
+    fn after_move(&self, plan: &Plan, moved_to: Host, failure: Failure<'_>, verdict: Verdict) {
         if verdict != Verdict::Answered {
             // Both failed: nothing says which host is better.
             return;
         }
+        let reason = failure.describe(plan.first);
         match plan.purpose {
-            Purpose::Main => self.switch_to(moved_to, reason),
+            Purpose::Main => self.switch_to(moved_to, &reason),
             Purpose::Probe => {
-                tracing::debug!(error = %reason, "wechatpay failover: the primary failed its probe; staying on the backup");
+                tracing::debug!(%reason, "wechatpay failover: the primary failed its probe; staying on the backup");
             }
             Purpose::Prove => {
-                tracing::warn!(error = %reason, "wechatpay failover: the backup failed a proving call; the primary served it");
+                tracing::warn!(%reason, "wechatpay failover: the backup failed a proving call; the primary served it");
             }
         }
     }
@@ -496,7 +497,7 @@ impl Failover {
         tracing::info!(
             from = %to.other(),
             to = %to,
-            backup = ?self.backup,
+            backup = self.backup.as_ref().map_or("", |b| &**b.shown()),
             reason = %reason,
             "wechatpay failover: the main channel switched hosts"
         );
@@ -528,12 +529,12 @@ pub(crate) fn send_blocking_unless<T>(
     let moved = failover
         .after_first(&plan, &call, verdict)
         .filter(|_| !committed());
-    let (Some(to), Err(reason)) = (moved, &first) else {
+    let (Some(to), Err(error)) = (moved, &first) else {
         return conclude(first, verdict, &call);
     };
     let second = attempt(to);
     let second_verdict = Verdict::of(&second);
-    failover.after_move(&plan, to, reason, second_verdict);
+    failover.after_move(&plan, to, Failure(verdict, error), second_verdict);
     conclude(second, second_verdict, &call)
 }
 
@@ -552,13 +553,43 @@ where
     let first = attempt(plan.first).await;
     let verdict = Verdict::of(&first);
     let moved = failover.after_first(&plan, &call, verdict);
-    let (Some(to), Err(reason)) = (moved, &first) else {
+    let (Some(to), Err(error)) = (moved, &first) else {
         return conclude(first, verdict, &call);
     };
     let second = attempt(to).await;
     let second_verdict = Verdict::of(&second);
-    failover.after_move(&plan, to, reason, second_verdict);
+    failover.after_move(&plan, to, Failure(verdict, error), second_verdict);
     conclude(second, second_verdict, &call)
+}
+
+/// An attempt's failure, judged.
+#[derive(Clone, Copy)]
+struct Failure<'a>(Verdict, &'a Error);
+
+impl Failure<'_> {
+    /// Why `host` failed, for the switch event: the class of failure and its
+    /// innermost cause, never the URL (a download's query holds its token).
+    fn describe(self, host: Host) -> String {
+        let Failure(verdict, error) = self;
+        let class = match verdict {
+            Verdict::NotSent => "was not reached",
+            Verdict::AfterSending => "failed after the request was sent",
+            Verdict::Gateway => "answered through a failing gateway",
+            Verdict::Answered | Verdict::Local => "failed",
+        };
+        let detail = match error {
+            Error::Api(api) => api.status.to_string(),
+            Error::Transport { source, .. } => {
+                let mut cause: &(dyn std::error::Error + 'static) = source.as_ref();
+                while let Some(next) = cause.source() {
+                    cause = next;
+                }
+                cause.to_string()
+            }
+            other => other.to_string(),
+        };
+        format!("the {host} host {class} ({detail})")
+    }
 }
 
 /// The call's result; a failure after sending of a call that is not idempotent says
