@@ -185,10 +185,10 @@ impl Chain {
     /// [`RetryPolicy`](crate::RetryPolicy) applies to `POST`, `PUT` and `PATCH` too
     /// (`GET` and `DELETE` are retried without it), and a failure after sending may
     /// move the call to the backup host
-    /// ([`ClientBuilder::backup_base_uri`](crate::ClientBuilder::backup_base_uri)). Mark only calls that WeChat Pay
-    /// deduplicates, e.g. by `out_trade_no` or `out_refund_no`: a retried call whose
-    /// first attempt did reach the server is sent again. Segments appended later keep
-    /// the mark.
+    /// ([`ClientBuilder::backup_base_uri`](crate::ClientBuilder::backup_base_uri)).
+    /// Mark only calls that WeChat Pay deduplicates, e.g. by `out_trade_no` or
+    /// `out_refund_no`: a retried call whose first attempt did reach the server is
+    /// sent again. Segments appended later keep the mark.
     ///
     /// ```
     /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
