@@ -370,6 +370,57 @@ fn a_post_whose_connect_timed_out_goes_to_the_backup() {
     drop(listener);
 }
 
+/// A POST to a host whose TLS certificate the client does not trust: the handshake
+/// fails, nothing is sent, so even a POST moves.
+#[test]
+fn a_post_whose_tls_handshake_failed_goes_to_the_backup() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::io::Read;
+
+    let fixture = |name: &str| {
+        std::fs::read(format!(
+            "{}/tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let certs = vec![CertificateDer::from_pem_slice(&fixture("platform_cert.pem")).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(&fixture("platform_private.pem")).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        let mut buf = [0u8; 1024];
+        // Whether any request bytes crossed the session.
+        matches!(tls.read(&mut buf), Ok(n) if n > 0)
+    });
+    let backup = sandbox_on(0);
+    let at_backup = count_native(&backup);
+    let client = builder(&format!("https://{addr}/"), backup.url())
+        .build()
+        .unwrap();
+    let res = client.chain(NATIVE).post(native_order()).unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(at_backup.load(Ordering::SeqCst), 1);
+    assert!(
+        !server.join().unwrap(),
+        "a request crossed an untrusted session"
+    );
+}
+
 #[test]
 fn an_unsigned_gateway_error_moves_a_get_but_not_a_post() {
     let primary = sandbox_on(0);
