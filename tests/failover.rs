@@ -532,6 +532,59 @@ fn certificates_downloads_and_apiv2_use_the_backup_too() {
     assert_eq!(client.active_base_uri(), backup.url());
 }
 
+/// A file streams to its writer as it arrives: it moves to the other host only
+/// while nothing has been written.
+#[test]
+fn a_download_moves_only_before_its_first_byte_was_written() {
+    use std::io::{Read, Write};
+
+    let backup = sandbox_on(0);
+    let listing: DownloadInfo = backup
+        .client()
+        .chain("v3/bill/tradebill")
+        .get(json!({ "query": { "bill_date": "2019-06-11" } }))
+        .unwrap()
+        .json()
+        .unwrap();
+    let on = |base: &str| {
+        DownloadInfo::new(
+            listing.download_url.replacen(backup.url(), base, 1),
+            listing.hash_type.clone().unwrap(),
+            listing.hash_value.clone().unwrap(),
+        )
+    };
+
+    // Refused at connect: nothing written, the backup serves the file.
+    let dead = refused_base();
+    let client = builder(&dead, backup.url()).build().unwrap();
+    let mut file = Vec::new();
+    let n = client.download_to(&on(&dead), &mut file).unwrap();
+    assert!(n > 0 && n as usize == file.len());
+    let served = backup.stats().received;
+
+    // Cut after the first bytes: they are written, so the download fails there.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let cut = format!("http://{}/", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request).unwrap();
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n0123456789")
+            .unwrap();
+    });
+    let client = builder(&cut, backup.url())
+        .backup_share(0.0)
+        .build()
+        .unwrap();
+    let mut partial = Vec::new();
+    let err = client.download_to(&on(&cut), &mut partial).unwrap_err();
+    server.join().unwrap();
+    assert!(err.transport_kind().is_some(), "{err}");
+    assert_eq!(partial, b"0123456789");
+    assert_eq!(backup.stats().received, served, "the cut download moved");
+}
+
 #[test]
 fn each_switch_is_one_info_event_and_the_primary_takes_over_again() {
     let backup = sandbox_on(0);
