@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::client::{Client, Inner};
 use crate::error::Error;
+use crate::failover::{self, Call, Host};
 use crate::request::Endpoint;
 use crate::response::Response;
 use crate::template::{normalize_segment, Template};
@@ -182,10 +183,12 @@ impl Chain {
 
     /// Marks every call of this chain as safe to repeat, so the client's
     /// [`RetryPolicy`](crate::RetryPolicy) applies to `POST`, `PUT` and `PATCH` too
-    /// (`GET` and `DELETE` are retried without it). Mark only calls that WeChat Pay
-    /// deduplicates, e.g. by `out_trade_no` or `out_refund_no`: a retried call whose
-    /// first attempt did reach the server is sent again. Segments appended later keep
-    /// the mark.
+    /// (`GET` and `DELETE` are retried without it), and a failure after sending may
+    /// move the call to the backup host
+    /// ([`ClientBuilder::backup_base_uri`](crate::ClientBuilder::backup_base_uri)).
+    /// Mark only calls that WeChat Pay deduplicates, e.g. by `out_trade_no` or
+    /// `out_refund_no`: a retried call whose first attempt did reach the server is
+    /// sent again. Segments appended later keep the mark.
     ///
     /// ```
     /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
@@ -268,8 +271,9 @@ impl Chain {
         self.send_shaped_async(method, options, |_| Ok(()))
     }
 
-    /// Sends under the retry policy, `shape` adjusting each attempt's request
-    /// between building and signing (media uploads put their multipart body there).
+    /// Sends under the retry policy and failover (moving to the other host is part
+    /// of one try), `shape` adjusting each attempt's request between building and
+    /// signing (media uploads put their multipart body there).
     pub(crate) fn send_shaped(
         &self,
         method: Method,
@@ -282,12 +286,16 @@ impl Chain {
         }
         let (client, template) = self.parts()?;
         let policy = client.retry_policy();
+        let call = Call::new(&method, self.idempotent, &options);
         // Each attempt is prepared afresh: a new nonce, timestamp and signature.
         policy.run_blocking(policy.attempts_for(&method, self.idempotent), || {
-            let request = client.prepare_with(method.clone(), &template, &options, shape)?;
-            let endpoint = endpoint_of(&request);
-            let raw = client.sync_transport().call(request);
-            finish(&client, &endpoint, raw)
+            failover::send_blocking(&client, call, |host| {
+                let request =
+                    client.prepare_with(host, method.clone(), &template, &options, shape)?;
+                let endpoint = endpoint_of(&request, host);
+                let raw = client.sync_transport().call(request);
+                finish(&client, &endpoint, raw)
+            })
         })
     }
 
@@ -307,17 +315,21 @@ impl Chain {
             let (client, template) = parts?;
             let policy = client.retry_policy();
             let attempts = policy.attempts_for(&method, idempotent);
+            let call = Call::new(&method, idempotent, &options);
             // Each attempt is prepared afresh: a new nonce, timestamp and signature.
             policy
                 .run_async(attempts, || {
-                    let prepared = client.prepare_with(method.clone(), &template, &options, &shape);
-                    let client = client.clone();
-                    async move {
-                        let request = prepared?;
-                        let endpoint = endpoint_of(&request);
-                        let raw = client.async_transport().call(request).await;
-                        finish(&client, &endpoint, raw)
-                    }
+                    failover::send_async(&client, call, |host| {
+                        let prepared =
+                            client.prepare_with(host, method.clone(), &template, &options, &shape);
+                        let client = client.clone();
+                        async move {
+                            let request = prepared?;
+                            let endpoint = endpoint_of(&request, host);
+                            let raw = client.async_transport().call(request).await;
+                            finish(&client, &endpoint, raw)
+                        }
+                    })
                 })
                 .await
         }
@@ -335,7 +347,7 @@ fn finish(
     }
 }
 
-fn endpoint_of(request: &Request<Bytes>) -> Endpoint {
+fn endpoint_of(request: &Request<Bytes>, host: Host) -> Endpoint {
     request
         .extensions()
         .get::<Endpoint>()
@@ -349,6 +361,11 @@ fn endpoint_of(request: &Request<Bytes>) -> Endpoint {
                 path: path.trim_start_matches('/').to_owned(),
                 full_path: path.to_owned(),
                 apiv2: false,
+                base_uri: match (request.uri().scheme_str(), request.uri().authority()) {
+                    (Some(scheme), Some(authority)) => format!("{scheme}://{authority}/").into(),
+                    _ => "".into(),
+                },
+                host,
                 started: std::time::Instant::now(),
             }
         })

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::chain::Chain;
 use crate::crypto::{nonce, ApiV3Key, PrivateKey, PublicKey};
 use crate::error::{ApiError, Error, RawResponse};
+use crate::failover::{Failover, FailoverSettings, Host};
 use crate::middleware::{AfterVerifying, BeforeSigning, Middleware};
 use crate::options::Timeouts;
 use crate::request::{build, Endpoint};
@@ -71,6 +72,7 @@ pub(crate) struct Inner {
     /// verification, so requests in flight keep the keys they started with.
     verifier: std::sync::RwLock<Arc<Verifier>>,
     base: BaseUri,
+    failover: Failover,
     default_headers: HeaderMap,
     sync_transport: Arc<dyn SyncHttpClient>,
     async_transport: Arc<dyn AsyncHttpClient>,
@@ -142,6 +144,16 @@ impl Client {
         self.inner.base.to_string()
     }
 
+    /// The base URI, parsed.
+    pub(crate) fn base(&self) -> &BaseUri {
+        &self.inner.base
+    }
+
+    /// The primary/backup state shared by the clones.
+    pub(crate) fn failover(&self) -> &Failover {
+        &self.inner.failover
+    }
+
     /// The configured platform key serials.
     pub fn platform_serials(&self) -> Vec<String> {
         self.verifier().serials()
@@ -190,6 +202,17 @@ impl Client {
         template: &Template,
         options: &Value,
     ) -> Result<Request<Bytes>, Error> {
+        self.build_on(Host::Primary, method, template, options)
+    }
+
+    /// Stage 1 for an attempt on `host`.
+    fn build_on(
+        &self,
+        host: Host,
+        method: Method,
+        template: &Template,
+        options: &Value,
+    ) -> Result<Request<Bytes>, Error> {
         let inner = &self.inner;
         let v2 = crate::v2::Context {
             mchid: inner.signer.mchid(),
@@ -201,24 +224,27 @@ impl Client {
             method,
             template,
             options,
-            &inner.base,
+            inner.failover.base(host).unwrap_or(&inner.base),
+            host,
             &inner.default_headers,
             &v2,
             std::time::Instant::now(),
         )
     }
 
-    /// Stages 1 and 2: build, `shape` (media uploads put their multipart body there,
-    /// downloads their label), `before_signing` hooks, sign, `after_signing` hooks.
+    /// Stages 1 and 2 for an attempt on `host`: build, `shape` (media uploads put
+    /// their multipart body there, downloads their label), `before_signing` hooks,
+    /// sign, `after_signing` hooks.
     pub(crate) fn prepare_with(
         &self,
+        host: Host,
         method: Method,
         template: &Template,
         options: &Value,
         shape: &dyn Fn(&mut Request<Bytes>) -> Result<(), Error>,
     ) -> Result<Request<Bytes>, Error> {
         let inner = &self.inner;
-        let mut request = self.build_unsigned(method, template, options)?;
+        let mut request = self.build_on(host, method, template, options)?;
         shape(&mut request)?;
         for m in &inner.middleware {
             m.before_signing(&mut request)?;
@@ -377,6 +403,7 @@ impl fmt::Debug for Client {
             .field("private_key", &"redacted")
             .field("platform_keys", &self.verifier().serials())
             .field("base_uri", &self.inner.base)
+            .field("failover", &self.inner.failover)
             .finish_non_exhaustive()
     }
 }
@@ -394,6 +421,7 @@ pub struct ClientBuilder {
     root_certificates: Vec<String>,
     platform_keys: Vec<Result<(String, PublicKey), Error>>,
     base_uri: Option<String>,
+    pub(crate) failover: FailoverSettings,
     timeouts: Timeouts,
     max_body: Option<usize>,
     user_agent: Option<String>,
@@ -503,6 +531,8 @@ impl ClientBuilder {
 
     /// The base URI (default `https://api.mch.weixin.qq.com/`). A path prefix
     /// (`https://host/hk/`) is kept. `http://` is accepted only for loopback hosts.
+    /// With the default, `https://api2.mch.weixin.qq.com/` is the backup host
+    /// ([`backup_base_uri`](Self::backup_base_uri)).
     pub fn base_uri(mut self, base_uri: impl Into<String>) -> Self {
         self.base_uri = Some(base_uri.into());
         self
@@ -643,6 +673,7 @@ impl ClientBuilder {
         }
         let base = BaseUri::parse(self.base_uri.as_deref().unwrap_or(DEFAULT_BASE_URI))
             .map_err(|m| Error::Config(format!("base_uri: {m}")))?;
+        let failover = self.failover.build(&base)?;
 
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -684,6 +715,7 @@ impl ClientBuilder {
                 has_client_certificate,
                 verifier: std::sync::RwLock::new(Arc::new(verifier)),
                 base,
+                failover,
                 default_headers,
                 sync_transport,
                 async_transport,
@@ -709,6 +741,7 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("platform_keys", &self.platform_keys.len())
             .field("base_uri", &self.base_uri)
+            .field("failover", &self.failover)
             .field("proxy", &self.proxy.as_ref().map(|_| "redacted"))
             .finish_non_exhaustive()
     }

@@ -22,6 +22,7 @@ use futures::TryStreamExt;
 use crate::client::Client;
 use crate::encoding::{hex, percent_decode};
 use crate::error::Error;
+use crate::failover::{self, Call, Host};
 use crate::request::Endpoint;
 use crate::response::Response;
 use crate::verifier::is_unsigned_download;
@@ -127,33 +128,54 @@ impl Client {
                 verb: "download_to",
             });
         }
-        let (request, endpoint) = self.download_request(info)?;
-        if !is_unsigned_download(&endpoint.path) {
-            // A signed answer is verified whole before anything is written.
-            let raw = self
-                .sync_transport()
-                .call(request)
-                .map_err(|e| self.transport_failed(&endpoint, e))?;
-            let body = checked(info, self.finish(&endpoint, raw)?)?;
+        let (template, options) = self.download_call(&info.download_url)?;
+        let mut hasher = None;
+        // A file streams to the writer as it arrives: once a byte is written, the
+        // download cannot move to the other host.
+        let written = std::cell::Cell::new(false);
+        let fetched = failover::send_blocking_unless(
+            self,
+            download(),
+            |host| {
+                let (request, endpoint) = self.download_request(host, &template, &options)?;
+                if !is_unsigned_download(&endpoint.path) {
+                    // A signed answer is verified whole before anything is written.
+                    let raw = self
+                        .sync_transport()
+                        .call(request)
+                        .map_err(|e| self.transport_failed(&endpoint, e))?;
+                    return Ok(Some(checked(info, self.finish(&endpoint, raw)?)?));
+                }
+                let hasher = match &mut hasher {
+                    Some(h) => h,
+                    None => {
+                        hasher.insert(FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?)
+                    }
+                };
+                let head = self
+                    .sync_transport()
+                    .call_into(request, &mut |chunk: &[u8]| {
+                        written.set(true);
+                        hasher.update(chunk);
+                        writer.write_all(chunk).map_err(|e| write_error(&e))
+                    })
+                    .map_err(|e| self.transport_failed(&endpoint, e))?;
+                if !head.status().is_success() {
+                    return self
+                        .finish(&endpoint, head)
+                        .and_then(|_| Err(unexpected_success()));
+                }
+                Ok(None)
+            },
+            &|| written.get(),
+        )?;
+        if let Some(body) = fetched {
             writer.write_all(&body).map_err(|e| write_error(&e))?;
             writer.flush().map_err(|e| write_error(&e))?;
             return Ok(body.len() as u64);
         }
-        let mut hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
-        let head = self
-            .sync_transport()
-            .call_into(request, &mut |chunk: &[u8]| {
-                hasher.update(chunk);
-                writer.write_all(chunk).map_err(|e| write_error(&e))
-            })
-            .map_err(|e| self.transport_failed(&endpoint, e))?;
-        if !head.status().is_success() {
-            return self
-                .finish(&endpoint, head)
-                .and_then(|_| Err(unexpected_success()));
-        }
         writer.flush().map_err(|e| write_error(&e))?;
-        hasher.check(true)
+        hasher.ok_or_else(unchecked_unsigned)?.check(true)
     }
 
     /// The async twin of [`download_to`](Self::download_to), writing to a
@@ -166,35 +188,50 @@ impl Client {
     where
         W: AsyncWrite + Unpin,
     {
-        let (request, endpoint) = self.download_request(info)?;
-        if !is_unsigned_download(&endpoint.path) {
-            let raw = self
-                .async_transport()
-                .call(request)
-                .await
-                .map_err(|e| self.transport_failed(&endpoint, e))?;
-            let body = checked(info, self.finish(&endpoint, raw)?)?;
-            writer.write_all(&body).await.map_err(|e| write_error(&e))?;
-            writer.flush().await.map_err(|e| write_error(&e))?;
-            return Ok(body.len() as u64);
-        }
-        let mut hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
-        let (parts, mut stream) = self
-            .async_transport()
-            .call_stream(request)
-            .await
-            .map_err(|e| self.transport_failed(&endpoint, e))?
-            .into_parts();
-        if !parts.status.is_success() {
-            let mut body = Vec::new();
-            while let Some(chunk) = stream.try_next().await? {
-                body.extend_from_slice(&chunk);
+        let (template, options) = self.download_call(&info.download_url)?;
+        // Up to the answer's head the download may move to the other host; its
+        // body, streamed to the writer, cannot.
+        let fetched = failover::send_async(self, download(), |host| {
+            let prepared = self.download_request(host, &template, &options);
+            async move {
+                let (request, endpoint) = prepared?;
+                if !is_unsigned_download(&endpoint.path) {
+                    let raw = self
+                        .async_transport()
+                        .call(request)
+                        .await
+                        .map_err(|e| self.transport_failed(&endpoint, e))?;
+                    return Ok(Fetched::Whole(checked(info, self.finish(&endpoint, raw)?)?));
+                }
+                let hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
+                let (parts, mut stream) = self
+                    .async_transport()
+                    .call_stream(request)
+                    .await
+                    .map_err(|e| self.transport_failed(&endpoint, e))?
+                    .into_parts();
+                if !parts.status.is_success() {
+                    let mut body = Vec::new();
+                    while let Some(chunk) = stream.try_next().await? {
+                        body.extend_from_slice(&chunk);
+                    }
+                    let raw = http::Response::from_parts(parts, bytes::Bytes::from(body));
+                    return self
+                        .finish(&endpoint, raw)
+                        .and_then(|_| Err(unexpected_success()));
+                }
+                Ok(Fetched::Streaming(hasher, stream))
             }
-            let raw = http::Response::from_parts(parts, bytes::Bytes::from(body));
-            return self
-                .finish(&endpoint, raw)
-                .and_then(|_| Err(unexpected_success()));
-        }
+        })
+        .await?;
+        let (mut hasher, mut stream) = match fetched {
+            Fetched::Whole(body) => {
+                writer.write_all(&body).await.map_err(|e| write_error(&e))?;
+                writer.flush().await.map_err(|e| write_error(&e))?;
+                return Ok(body.len() as u64);
+            }
+            Fetched::Streaming(hasher, stream) => (hasher, stream),
+        };
         while let Some(chunk) = stream.try_next().await? {
             hasher.update(&chunk);
             writer
@@ -206,13 +243,14 @@ impl Client {
         hasher.check(true)
     }
 
-    /// The signed GET for a download, and where it goes.
+    /// The signed GET for a download on `host`, and where it goes.
     fn download_request(
         &self,
-        info: &DownloadInfo,
+        host: Host,
+        template: &str,
+        options: &Value,
     ) -> Result<(http::Request<bytes::Bytes>, Endpoint), Error> {
-        let (template, options) = self.download_call(&info.download_url)?;
-        let (_, template) = self.chain(&template).parts()?;
+        let (_, template) = self.chain(template).parts()?;
         // Labelled by its path: the template of placeholders says nothing.
         let relabel = |request: &mut http::Request<bytes::Bytes>| {
             if let Some(endpoint) = request.extensions_mut().get_mut::<Endpoint>() {
@@ -220,7 +258,7 @@ impl Client {
             }
             Ok(())
         };
-        let request = self.prepare_with(http::Method::GET, &template, &options, &relabel)?;
+        let request = self.prepare_with(host, http::Method::GET, &template, options, &relabel)?;
         let endpoint = request
             .extensions()
             .get::<Endpoint>()
@@ -233,15 +271,20 @@ impl Client {
     /// each is encoded exactly as expansion encodes it) and the options.
     fn download_call(&self, url: &str) -> Result<(String, Value), Error> {
         let base = self.base_uri();
-        let rest = url.strip_prefix(base.as_str()).ok_or_else(|| {
-            Error::option(
-                "download_url",
-                format!(
-                    "`{}` is not on the client's base URI {base}; the client sends its credentials nowhere else",
-                    clip(url)
-                ),
-            )
-        })?;
+        // WeChat names the host that served the listing, the backup after a failover.
+        let backup = self.backup_base_uri();
+        let rest = url
+            .strip_prefix(base.as_str())
+            .or_else(|| backup.as_deref().and_then(|b| url.strip_prefix(b)))
+            .ok_or_else(|| {
+                Error::option(
+                    "download_url",
+                    format!(
+                        "`{}` is not on the client's base URI {base} (or its backup); the client sends its credentials nowhere else",
+                        clip(url)
+                    ),
+                )
+            })?;
         let (path, query) = match rest.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (rest, None),
@@ -272,6 +315,17 @@ impl Client {
         }
         Ok((template.join("/"), Value::Object(options)))
     }
+}
+
+/// A download as failover sees it: a `GET`, idempotent, on the client's hosts.
+fn download() -> Call {
+    Call::new(&http::Method::GET, true, &Value::Null)
+}
+
+/// An async download's answer: verified whole, or a file to stream to the writer.
+enum Fetched {
+    Whole(bytes::Bytes),
+    Streaming(FileHasher, crate::transport::BodyStream),
 }
 
 /// A non-2xx answer always becomes an error in `finish`; this only keeps the

@@ -247,6 +247,18 @@ impl Error {
         }
     }
 
+    /// True for a transport failure after a call that is not idempotent (a `POST`,
+    /// `PUT` or `PATCH` not marked [`Chain::idempotent`](crate::Chain::idempotent))
+    /// was perhaps sent: a timeout, a connection reset or closed before the answer.
+    /// WeChat Pay may have acted on it, so it was sent neither again nor to the
+    /// backup host; query the state (e.g. by `out_trade_no`) before trying again.
+    pub fn may_have_been_delivered(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => source.is::<crate::failover::MaybeDelivered>(),
+            _ => false,
+        }
+    }
+
     /// True for failures that happened before anything was sent (configuration,
     /// template, placeholder, option, misuse of a blocking verb).
     pub fn is_before_send(&self) -> bool {

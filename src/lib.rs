@@ -48,7 +48,8 @@
 //! - [`crypto`]: keys, nonces, AES-GCM/ECB, RSA-OAEP, the signing backends
 //!   (aws-lc by default, pure-Rust `rsa` without the `aws-lc` feature).
 //! - [`Middleware`]: hooks named by phase; [`RetryPolicy`]: opt-in retries that
-//!   re-sign every attempt.
+//!   re-sign every attempt; [`failover`]: the primary and backup hosts (WeChat's
+//!   cross-city disaster recovery), without ever sending a payment twice.
 //! - [`v2`]: APIv2 (XML) on the same chain, chosen by a leading `v2/` segment.
 //! - The sandbox (crate `wechatpay-chain-sandbox`): a local WeChat Pay on loopback for tests,
 //!   examples and other SDKs.
@@ -94,6 +95,7 @@ pub mod crypto;
 pub mod download;
 mod encoding;
 mod error;
+pub mod failover;
 pub mod guide;
 pub mod media;
 mod middleware;
@@ -116,6 +118,7 @@ pub use chain::Chain;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URI};
 pub use crypto::{PrivateKey, PublicKey};
 pub use error::{ApiError, BoxError, Error, RawResponse, Result, TransportKind};
+pub use failover::{Host, DEFAULT_BACKUP_BASE_URI};
 pub use middleware::Middleware;
 pub use options::Timeouts;
 pub use request::Endpoint;

@@ -1,6 +1,7 @@
 //! Stage one of the pipeline: a chain and its options become an unsigned
 //! `http::Request<Bytes>`. Pure: no clock, no randomness, no I/O.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -9,6 +10,7 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::failover::Host;
 use crate::options::{as_map, Body, RequestOptions};
 use crate::template::Template;
 use crate::uri::BaseUri;
@@ -32,6 +34,12 @@ pub struct Endpoint {
     pub full_path: String,
     /// Whether the path selected APIv2 (its `v2/` prefix is not part of `path`).
     pub apiv2: bool,
+    /// The base URI this attempt went to (`https://api2.mch.weixin.qq.com/` when it
+    /// went to the backup host).
+    pub base_uri: Arc<str>,
+    /// Which of the client's hosts this attempt went to (see
+    /// [`ClientBuilder::backup_base_uri`](crate::ClientBuilder::backup_base_uri)).
+    pub host: Host,
     /// When the attempt was built, before signing.
     pub started: Instant,
 }
@@ -45,13 +53,16 @@ impl Endpoint {
     }
 }
 
-/// Builds the unsigned request for `method` on `template` with `options`; `started`
+/// Builds the unsigned request for `method` on `template` with `options`, sent to
+/// `base` (the client's `host`) unless the `base_uri` option names another; `started`
 /// is only recorded.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     method: Method,
     template: &Template,
     options: &Value,
     base: &BaseUri,
+    host: Host,
     default_headers: &HeaderMap,
     v2: &v2::Context<'_>,
     started: Instant,
@@ -67,7 +78,13 @@ pub(crate) fn build(
     let opts = RequestOptions::parse(template, map, apiv2)?;
     let timeouts = opts.timeouts();
     let own_base = opts.base_uri.clone();
+    let host = if own_base.is_some() {
+        Host::Requested
+    } else {
+        host
+    };
     let base = own_base.as_ref().unwrap_or(base);
+    let base_uri = base.shown().clone();
     let (mut request, path) = if apiv2 {
         let path = path.get(3..).unwrap_or_default().to_owned();
         let request = v2::build(method.clone(), &path, opts, base, default_headers, v2)?;
@@ -91,6 +108,8 @@ pub(crate) fn build(
         path,
         full_path,
         apiv2,
+        base_uri,
+        host,
         started,
     });
     Ok(request)
@@ -157,6 +176,7 @@ mod tests {
             t,
             options,
             &base(),
+            Host::Primary,
             &HeaderMap::new(),
             &ctx,
             Instant::now(),
@@ -209,10 +229,10 @@ mod tests {
             "https://apihk.mch.weixin.qq.com/hk/v3/statements"
         );
         assert!(req.headers().get("content-type").is_none());
-        assert_eq!(
-            req.extensions().get::<Endpoint>().unwrap().full_path,
-            "/hk/v3/statements"
-        );
+        let endpoint = req.extensions().get::<Endpoint>().unwrap();
+        assert_eq!(endpoint.full_path, "/hk/v3/statements");
+        assert_eq!(&*endpoint.base_uri, "https://apihk.mch.weixin.qq.com/hk/");
+        assert_eq!(endpoint.host, Host::Requested);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Base URIs: scheme, authority and an optional path prefix (`https://host/hk/`).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A validated base URI.
 #[derive(Clone, PartialEq, Eq)]
@@ -9,6 +10,9 @@ pub(crate) struct BaseUri {
     origin: String,
     /// The path prefix with a leading slash and no trailing one, or empty.
     prefix: String,
+    /// `origin + prefix + "/"`, made once: every attempt's [`Endpoint`](crate::Endpoint)
+    /// names its base URI without an allocation.
+    shown: Arc<str>,
 }
 
 impl BaseUri {
@@ -50,8 +54,10 @@ impl BaseUri {
             return Err(format!("`{raw}` must not carry user information"));
         }
         let prefix = uri.path().trim_end_matches('/');
+        let origin = format!("{scheme}://{}", authority.as_str().to_ascii_lowercase());
         Ok(BaseUri {
-            origin: format!("{scheme}://{}", authority.as_str().to_ascii_lowercase()),
+            shown: format!("{origin}{prefix}/").into(),
+            origin,
             prefix: prefix.to_owned(),
         })
     }
@@ -75,11 +81,16 @@ impl BaseUri {
     pub(crate) fn origin(&self) -> &str {
         &self.origin
     }
+
+    /// The base URI as written back (`https://host/prefix/`), shared.
+    pub(crate) fn shown(&self) -> &Arc<str> {
+        &self.shown
+    }
 }
 
 impl fmt::Display for BaseUri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}/", self.origin, self.prefix)
+        f.write_str(&self.shown)
     }
 }
 

@@ -544,6 +544,10 @@ fn injected_faults_reach_the_client_as_their_error_class() {
             &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("300")),
         ),
         (Fault::Disconnect, &|e| e.transport_kind().is_some()),
+        (Fault::Gateway(StatusCode::BAD_GATEWAY), &|e| {
+            e.status() == Some(StatusCode::BAD_GATEWAY)
+                && matches!(e, Error::Api(api) if !api.verified && api.code.is_none())
+        }),
     ];
     for (fault, expected) in cases {
         // Other methods and paths are served as usual.

@@ -41,6 +41,9 @@ pub struct SandboxStats {
     pub connections: u64,
     /// APIv3 requests answered (all statuses).
     pub requests: u64,
+    /// Requests received, answered or not (an injected fault, a client that gave up
+    /// waiting): what reached the sandbox.
+    pub received: u64,
     /// Answers signed with a fresh RSA operation.
     pub signatures: u64,
     /// Answers that reused a cached signature.
@@ -52,6 +55,7 @@ impl SandboxStats {
         serde_json::json!({
             "connections": self.connections,
             "requests": self.requests,
+            "received": self.received,
             "signatures": self.signatures,
             "cached_signatures": self.cached_signatures,
         })
@@ -63,6 +67,7 @@ impl SandboxStats {
 pub(crate) struct Counters {
     pub(crate) connections: AtomicU64,
     pub(crate) requests: AtomicU64,
+    pub(crate) received: AtomicU64,
     signatures: AtomicU64,
     cached_signatures: AtomicU64,
 }
@@ -72,6 +77,7 @@ impl Counters {
         SandboxStats {
             connections: self.connections.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
+            received: self.received.load(Ordering::Relaxed),
             signatures: self.signatures.load(Ordering::Relaxed),
             cached_signatures: self.cached_signatures.load(Ordering::Relaxed),
         }

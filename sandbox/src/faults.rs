@@ -37,6 +37,10 @@ pub enum Fault {
     Stale,
     /// Closes the connection without answering.
     Disconnect,
+    /// A gateway in front of WeChat Pay answers this status (502, 503, 504) with an
+    /// unsigned HTML page, the request never reaching WeChat Pay: what a client sees
+    /// while a data centre is down.
+    Gateway(StatusCode),
 }
 
 impl Fault {
@@ -157,9 +161,16 @@ fn parse(json: &Value) -> Result<(String, String, Fault, usize), String> {
         "tampered" => Fault::Tampered,
         "stale" => Fault::Stale,
         "disconnect" => Fault::Disconnect,
+        "gateway" => {
+            let status = u16::try_from(number("status")?)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or("`status` is not an HTTP status")?;
+            Fault::Gateway(status)
+        }
         other => {
             return Err(format!(
-                "unknown fault `{other}`: status, delay, unsigned, tampered, stale or disconnect"
+                "unknown fault `{other}`: status, delay, unsigned, tampered, stale, disconnect or gateway"
             ))
         }
     };

@@ -230,7 +230,8 @@ impl Sandbox {
     /// e.g. `wxpay request POST sandbox/faults --json '{"method": "GET", "template":
     /// "v3/certificates", "fault": "status", "status": 503, "code": "SYSTEM_ERROR",
     /// "times": 2}'` (`fault`: `status` with `status` and `code`, `delay` with
-    /// `delay_ms`, `unsigned`, `tampered`, `stale` or `disconnect`; `times`
+    /// `delay_ms`, `unsigned`, `tampered`, `stale`, `disconnect`, or `gateway` with
+    /// `status`; `times`
     /// defaults to 1).
     ///
     /// ```
@@ -268,7 +269,7 @@ impl Sandbox {
         self
     }
 
-    /// Connections accepted, requests answered and signatures made so far (also
+    /// Connections accepted, requests received and answered, and signatures made so far (also
     /// served, signed, at `GET /sandbox/stats`).
     pub fn stats(&self) -> SandboxStats {
         self.app.counters.snapshot()

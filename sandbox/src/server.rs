@@ -281,10 +281,25 @@ impl fmt::Display for Disconnect {
 
 impl std::error::Error for Disconnect {}
 
+/// The unsigned page a gateway answers when WeChat Pay behind it is unreachable
+/// ([`Fault::Gateway`]).
+fn gateway_page(status: StatusCode) -> Response<Full<Bytes>> {
+    let page = format!(
+        "<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center><hr><center>stgw</center></body></html>"
+    );
+    let mut answer = Response::new(Full::new(Bytes::from(page)));
+    *answer.status_mut() = status;
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    answer
+}
+
 async fn serve_one(
     app: Arc<App>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Disconnect> {
+    app.counters.received.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -307,6 +322,7 @@ async fn serve_one(
     }
     let answer = match fault {
         Fault::Disconnect => return Err(Disconnect),
+        Fault::Gateway(status) => return Ok(gateway_page(status)),
         Fault::Status { status, code } => {
             let message = format!("the sandbox was told to answer {status} {code}");
             return Ok(app.signed(error(status, &code, message), unix_now()));
