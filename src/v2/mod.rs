@@ -39,7 +39,7 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::{Map, Value};
 
 pub use hash::{sign, string_to_sign, SignType};
-pub use xml::{from_xml, to_xml};
+pub use xml::{from_xml, to_xml, MAX_DEPTH, MAX_ELEMENTS};
 
 use crate::crypto::aes_ecb;
 use crate::encoding::percent_encode_into;

@@ -1,0 +1,136 @@
+//! The security rules of `docs/security.md` (issue 12), one test or more per rule,
+//! each on real HTTP over loopback (mockito, the sandbox or a raw listener).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use wechatpay_chain::sandbox::{Sandbox, APIV2_SECRET};
+use wechatpay_chain::{v2, Error};
+
+/// 20,000 levels of `<a>` (140 KB): before the limit, dropping what the reader built
+/// overflowed a 2 MiB stack (a tokio worker's) and aborted the process.
+fn deep_xml() -> String {
+    let depth = 20_000;
+    format!(
+        "<xml>{}x{}</xml>",
+        "<a>".repeat(depth),
+        "</a>".repeat(depth)
+    )
+}
+
+/// Runs `body` on a thread with a tokio worker's 2 MiB stack and returns its result
+/// (a stack overflow would abort the whole process instead).
+fn on_small_stack<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(body)
+        .expect("spawn a 2 MiB thread")
+        .join()
+        .expect("the parse panicked")
+}
+
+/// Sends `request` (raw HTTP/1.1, `Connection: close`) and returns the answer text.
+fn raw_http(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+const DEEP_XML_CHILD: &str = "WECHATPAY_SECURITY_DEEP_XML_CHILD";
+
+/// Rule: XML input has a depth and size limit; nothing recurses in proportion to it.
+/// The hostile parts run in a child process: on failure a stack overflow aborts
+/// that process, and this test reports it instead of dying with it.
+#[test]
+fn deep_xml_is_an_error_not_an_abort() {
+    if std::env::var_os(DEEP_XML_CHILD).is_some() {
+        deep_xml_in_child();
+        return;
+    }
+    let output = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "deep_xml_is_an_error_not_an_abort",
+            "--nocapture",
+        ])
+        .env(DEEP_XML_CHILD, "1")
+        .output()
+        .expect("run the child");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the child died ({:?}): {stderr}",
+        output.status
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("deep XML refused everywhere"),
+        "the child did not run the checks: {stderr}"
+    );
+}
+
+fn deep_xml_in_child() {
+    // The reader itself.
+    let err = on_small_stack(|| v2::from_xml(&deep_xml()).map(|_| ())).unwrap_err();
+    assert!(err.contains("deeper than"), "{err}");
+
+    // An APIv2 notification: unauthenticated bytes from the internet.
+    let err = on_small_stack(|| v2::verify_notification(&deep_xml(), APIV2_SECRET).map(|_| ()))
+        .unwrap_err();
+    assert!(err.to_string().contains("deeper than"), "{err}");
+
+    // An APIv2 answer, parsed before its sign is checked.
+    let mut server = mockito::Server::new();
+    let _m = server
+        .mock("POST", "/pay/orderquery")
+        .with_header("Content-Type", "text/xml")
+        .with_body(deep_xml())
+        .create();
+    let url = server.url();
+    let err = on_small_stack(move || {
+        builder(&url)
+            .apiv2_secret(APIV2_SECRET)
+            .build()
+            .unwrap()
+            .chain("v2/pay/orderquery")
+            .post(json!({"xml": {"mch_id": MCHID, "out_trade_no": "T1"}}))
+            .map(|_| ())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Verification { reason, .. } if reason.contains("deeper than")),
+        "{err}"
+    );
+
+    // The sandbox's v2 route (its workers have 2 MiB stacks): a FAIL answer, and it
+    // keeps serving.
+    let sandbox = Sandbox::start().unwrap();
+    let body = deep_xml();
+    let answer = raw_http(
+        sandbox.addr(),
+        &format!(
+            "POST /pay/micropay HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(
+        answer.contains("<return_code>FAIL</return_code>"),
+        "{answer}"
+    );
+    assert!(answer.contains("deeper than"), "{answer}");
+    let order = sandbox
+        .client()
+        .chain("v3/discount-card/orders/{out_order_no}")
+        .get(seed_get_options());
+    assert!(order.is_ok(), "{order:?}");
+    println!("deep XML refused everywhere");
+}
