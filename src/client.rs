@@ -282,13 +282,7 @@ impl Client {
         let keys = self.verifier();
         let statement = verifier::is_statement(endpoint.full_path.trim_start_matches('/'));
         let checked = match raw.headers().get(verifier::STATEMENT_SHA1) {
-            Some(sha1) if statement => {
-                let digest = format!(
-                    r#"{{"sha1":"{}"}}"#,
-                    String::from_utf8_lossy(sha1.as_bytes())
-                );
-                keys.verify(raw.headers(), digest.as_bytes(), now)
-            }
+            Some(sha1) if statement => verifier::verify_statement(&keys, &raw, sha1, now),
             _ => keys.verify(raw.headers(), raw.body(), now),
         };
         let status = raw.status();

@@ -6,7 +6,9 @@
 //! The exemption list is [`crate::verifier::is_unsigned_download`]; an exempt file
 //! streams to the writer as it arrives (no size limit, nothing held whole) and its
 //! hash is checked at the end, so a mismatch arrives after the bytes: write to a
-//! temporary file and keep it only on success. Any other endpoint's answer is
+//! temporary file and keep it only on success. Overseas statements stream the same
+//! way: their signature covers the `Wechatpay-Statement-Sha1` header, and the
+//! body's SHA-1 is compared with it at the end. Any other endpoint's answer is
 //! signature-checked whole, as usual, before it is written.
 
 use std::io::Write;
@@ -24,7 +26,7 @@ use crate::encoding::{hex, percent_decode};
 use crate::error::Error;
 use crate::request::Endpoint;
 use crate::response::Response;
-use crate::verifier::is_unsigned_download;
+use crate::verifier::{is_statement, is_unsigned_download, BodySha1};
 
 /// What `v3/bill/tradebill`, `v3/bill/fundflowbill` and similar calls return:
 /// where to download, and the hash to check the file against.
@@ -128,7 +130,8 @@ impl Client {
             });
         }
         let (request, endpoint) = self.download_request(info)?;
-        if !is_unsigned_download(&endpoint.path) {
+        let statement = is_statement(endpoint.full_path.trim_start_matches('/'));
+        if !is_unsigned_download(&endpoint.path) && !statement {
             // A signed answer is verified whole before anything is written.
             let raw = self
                 .sync_transport()
@@ -139,11 +142,11 @@ impl Client {
             writer.flush().map_err(|e| write_error(&e))?;
             return Ok(body.len() as u64);
         }
-        let mut hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
+        let mut stream = StreamCheck::new(info, statement)?;
         let head = self
             .sync_transport()
             .call_into(request, &mut |chunk: &[u8]| {
-                hasher.update(chunk);
+                stream.update(chunk);
                 writer.write_all(chunk).map_err(|e| write_error(&e))
             })
             .map_err(|e| self.transport_failed(&endpoint, e))?;
@@ -153,7 +156,7 @@ impl Client {
                 .and_then(|_| Err(unexpected_success()));
         }
         writer.flush().map_err(|e| write_error(&e))?;
-        hasher.check(true)
+        stream.check(self, &endpoint, head)
     }
 
     /// The async twin of [`download_to`](Self::download_to), writing to a
@@ -167,7 +170,8 @@ impl Client {
         W: AsyncWrite + Unpin,
     {
         let (request, endpoint) = self.download_request(info)?;
-        if !is_unsigned_download(&endpoint.path) {
+        let statement = is_statement(endpoint.full_path.trim_start_matches('/'));
+        if !is_unsigned_download(&endpoint.path) && !statement {
             let raw = self
                 .async_transport()
                 .call(request)
@@ -178,7 +182,7 @@ impl Client {
             writer.flush().await.map_err(|e| write_error(&e))?;
             return Ok(body.len() as u64);
         }
-        let mut hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
+        let mut check = StreamCheck::new(info, statement)?;
         let (parts, mut stream) = self
             .async_transport()
             .call_stream(request)
@@ -196,14 +200,18 @@ impl Client {
                 .and_then(|_| Err(unexpected_success()));
         }
         while let Some(chunk) = stream.try_next().await? {
-            hasher.update(&chunk);
+            check.update(&chunk);
             writer
                 .write_all(&chunk)
                 .await
                 .map_err(|e| write_error(&e))?;
         }
         writer.flush().await.map_err(|e| write_error(&e))?;
-        hasher.check(true)
+        check.check(
+            self,
+            &endpoint,
+            http::Response::from_parts(parts, bytes::Bytes::new()),
+        )
     }
 
     /// The signed GET for a download, and where it goes.
@@ -279,6 +287,65 @@ impl Client {
 fn unexpected_success() -> Error {
     Error::Integrity {
         reason: "the download answered with an error status".into(),
+    }
+}
+
+/// What a streamed download is checked by once its last byte arrived: the hash
+/// its [`DownloadInfo`] names, and for an overseas statement the signed
+/// `Wechatpay-Statement-Sha1` (the signature covers that header, not the body).
+struct StreamCheck {
+    file: Option<FileHasher>,
+    statement: Option<Sha1>,
+    length: u64,
+}
+
+impl StreamCheck {
+    /// Refuses a download nothing would check: unsigned, and no hash given.
+    fn new(info: &DownloadInfo, statement: bool) -> Result<StreamCheck, Error> {
+        let file = FileHasher::for_info(info)?;
+        if file.is_none() && !statement {
+            return Err(unchecked_unsigned());
+        }
+        Ok(StreamCheck {
+            file,
+            statement: statement.then(Sha1::new),
+            length: 0,
+        })
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.length += chunk.len() as u64;
+        if let Some(h) = &mut self.file {
+            h.update(chunk);
+        }
+        if let Some(h) = &mut self.statement {
+            h.update(chunk);
+        }
+    }
+
+    /// The file's length when every check passes; `head` is the answer without
+    /// its body (already written).
+    fn check(
+        self,
+        client: &Client,
+        endpoint: &Endpoint,
+        mut head: http::Response<bytes::Bytes>,
+    ) -> Result<u64, Error> {
+        if let Some(sha1) = self.statement {
+            head.extensions_mut()
+                .insert(BodySha1(hex(&sha1.finalize())));
+            client.finish(endpoint, head).map_err(|e| match e {
+                Error::Verification { reason, response } => Error::Verification {
+                    reason: format!("{reason}; discard what was written"),
+                    response,
+                },
+                other => other,
+            })?;
+        }
+        match self.file {
+            Some(file) => file.check(true),
+            None => Ok(self.length),
+        }
     }
 }
 

@@ -134,3 +134,87 @@ fn deep_xml_in_child() {
     assert!(order.is_ok(), "{order:?}");
     println!("deep XML refused everywhere");
 }
+
+/// Headers of an overseas statement: signed over `{"sha1":"<sha1 of genuine>"}`.
+fn statement_headers(genuine: &[u8]) -> Vec<(&'static str, String)> {
+    use sha1::Digest;
+    let sha1: String = sha1::Sha1::digest(genuine)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut headers = signed_headers(&format!(r#"{{"sha1":"{sha1}"}}"#), now());
+    headers.push(("Wechatpay-Statement-Sha1", sha1));
+    headers.retain(|(name, _)| *name != "Content-Type");
+    headers.push(("Content-Type", "application/octet-stream".into()));
+    headers
+}
+
+fn statement_mock(
+    server: &mut mockito::ServerGuard,
+    path: &str,
+    body: &[u8],
+    genuine: &[u8],
+) -> mockito::Mock {
+    let mut mock = server.mock("GET", path).with_body(body.to_vec());
+    for (name, value) in statement_headers(genuine) {
+        mock = mock.with_header(name, &value);
+    }
+    mock.expect_at_least(1).create()
+}
+
+/// Rule: an overseas statement's body must hash to its signed
+/// `Wechatpay-Statement-Sha1` (`v3/statements` and `v3/global/statements`), for a
+/// whole answer and for a streamed download (sync and async).
+#[test]
+fn statements_are_bound_to_their_body() {
+    use wechatpay_chain::download::DownloadInfo;
+    let genuine = "Date,Amount\n2026-11-01,100.00\n".repeat(50).into_bytes();
+    let forged = "Date,Amount\n2026-11-01,999999.00\n"
+        .repeat(50)
+        .into_bytes();
+    let mut server = mockito::Server::new();
+    let client = client(&server.url());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for path in ["v3/statements", "v3/global/statements"] {
+        let good = format!("/{path}?date=2026-11-01&good=1");
+        let bad = format!("/{path}?date=2026-11-01&good=0");
+        let _good = statement_mock(&mut server, good.as_str(), &genuine, &genuine);
+        let _bad = statement_mock(&mut server, bad.as_str(), &forged, &genuine);
+        let call = |query: &str| client.chain(path).get(json!({ "query": query }));
+
+        let res = call("date=2026-11-01&good=1").unwrap();
+        assert!(res.is_verified());
+        assert_eq!(res.body().as_ref(), genuine.as_slice());
+        let err = call("date=2026-11-01&good=0").unwrap_err();
+        assert!(
+            matches!(&err, Error::Verification { reason, .. } if reason.contains("Wechatpay-Statement-Sha1")),
+            "{path}: {err}"
+        );
+
+        let info =
+            |query: &str| DownloadInfo::unhashed(format!("{}{path}?{query}", server.url() + "/"));
+        let mut file = Vec::new();
+        let n = client
+            .download_to(&info("date=2026-11-01&good=1"), &mut file)
+            .unwrap();
+        assert_eq!(
+            (n as usize, file.as_slice()),
+            (genuine.len(), genuine.as_slice())
+        );
+        let err = client
+            .download_to(&info("date=2026-11-01&good=0"), Vec::new())
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Verification { reason, .. } if reason.contains("discard")),
+            "{path}: {err}"
+        );
+        let mut file = Vec::new();
+        rt.block_on(client.download_to_async(&info("date=2026-11-01&good=1"), &mut file))
+            .unwrap();
+        assert_eq!(file, genuine);
+        let err = rt
+            .block_on(client.download_to_async(&info("date=2026-11-01&good=0"), Vec::new()))
+            .unwrap_err();
+        assert!(matches!(err, Error::Verification { .. }), "{path}: {err}");
+    }
+}
