@@ -155,7 +155,7 @@ fn statement_mock(
     body: &[u8],
     genuine: &[u8],
 ) -> mockito::Mock {
-    let mut mock = server.mock("GET", path).with_body(body.to_vec());
+    let mut mock = server.mock("GET", path).with_body(body);
     for (name, value) in statement_headers(genuine) {
         mock = mock.with_header(name, &value);
     }
