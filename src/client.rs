@@ -80,6 +80,9 @@ pub(crate) struct Inner {
     retry: RetryPolicy,
     interned: elsa::sync::FrozenMap<String, Box<Chain>>,
     interned_count: AtomicUsize,
+    /// The serial [`Client::encrypt`] encrypts to, chosen among the configured
+    /// keys at build time; installed certificates never replace it.
+    encryption_serial: Option<String>,
 }
 
 impl Client {
@@ -145,6 +148,11 @@ impl Client {
     /// The configured platform key serials.
     pub fn platform_serials(&self) -> Vec<String> {
         self.verifier().serials()
+    }
+
+    /// The serial [`Client::encrypt`] encrypts to (chosen at build time).
+    pub(crate) fn encryption_serial(&self) -> Option<&str> {
+        self.inner.encryption_serial.as_deref()
     }
 
     /// The platform keys now in use (a snapshot: a refresh swaps in a new set).
@@ -464,9 +472,13 @@ impl ClientBuilder {
 
     /// Builds without any platform key, for a first download of the platform
     /// certificates ([`Client::download_certificates`](crate::Client::download_certificates)
-    /// verifies that download with the certificate it brings). Until keys are added
-    /// (a download with `install`, or a refresh), every answer is refused as signed
-    /// by an unknown key.
+    /// verifies that download with the certificate it brings: bootstrap, the only
+    /// case where a listing vouches for itself). Until keys are added (a download
+    /// with `install`, or a refresh), every answer is refused as signed by an
+    /// unknown key; once any key is installed, later listings must be signed by a
+    /// trusted one. Such a client has no default encryption key:
+    /// [`Client::encrypt`](crate::Client::encrypt) needs a configured key, so name
+    /// the downloaded one with [`Client::encrypt_with`](crate::Client::encrypt_with).
     pub fn without_platform_keys(mut self) -> Self {
         self.no_platform_keys_yet = true;
         self
@@ -624,6 +636,8 @@ impl ClientBuilder {
                 "the merchant serial {serial} is configured as a platform key; platform keys are WeChat Pay's (certificate serials or PUB_KEY_ID_…), not the merchant's"
             )));
         }
+        let encryption_serial =
+            crate::sensitive::encryption_key(&verifier).map(|(serial, _)| serial.to_owned());
         let base = BaseUri::parse(self.base_uri.as_deref().unwrap_or(DEFAULT_BASE_URI))
             .map_err(|m| Error::Config(format!("base_uri: {m}")))?;
 
@@ -673,6 +687,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 interned: elsa::sync::FrozenMap::new(),
                 interned_count: AtomicUsize::new(0),
+                encryption_serial,
             }),
         })
     }

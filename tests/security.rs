@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use wechatpay_chain::sandbox::{Sandbox, APIV2_SECRET};
-use wechatpay_chain::{v2, Error};
+use wechatpay_chain::crypto::ApiV3Key;
+use wechatpay_chain::sandbox::{Sandbox, SandboxKeys, APIV2_SECRET, APIV3_KEY};
+use wechatpay_chain::{v2, Error, PrivateKey, PublicKey};
 
 /// 20,000 levels of `<a>` (140 KB): before the limit, dropping what the reader built
 /// overflowed a 2 MiB stack (a tokio worker's) and aborted the process.
@@ -217,4 +218,227 @@ fn statements_are_bound_to_their_body() {
             .unwrap_err();
         assert!(matches!(err, Error::Verification { .. }), "{path}: {err}");
     }
+}
+
+/// A `v3/certificates` listing of `certificate_pem`, encrypted with the sandbox's
+/// APIv3 key, signed by `signer` under `signing_serial`.
+fn listing_mock(
+    server: &mut mockito::ServerGuard,
+    certificate_pem: &str,
+    signer: &PrivateKey,
+    signing_serial: &str,
+) -> mockito::Mock {
+    let serial = PublicKey::from_pem(certificate_pem)
+        .unwrap()
+        .serial()
+        .unwrap()
+        .to_owned();
+    let nonce = "0123456789ab";
+    let ciphertext = ApiV3Key::new(APIV3_KEY)
+        .unwrap()
+        .encrypt(nonce.as_bytes(), b"certificate", certificate_pem.as_bytes())
+        .unwrap();
+    let body = json!({"data": [{
+        "serial_no": serial,
+        "effective_time": "2026-11-27T17:26:40+08:00",
+        "expire_time": "2031-11-26T17:26:40+08:00",
+        "encrypt_certificate": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "nonce": nonce,
+            "associated_data": "certificate",
+            "ciphertext": ciphertext,
+        },
+    }]})
+    .to_string();
+    let ts = now().to_string();
+    let answer_nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
+    let signature = signer
+        .sign_base64(&wechatpay_chain::verifier::string_to_verify(
+            &ts,
+            answer_nonce,
+            body.as_bytes(),
+        ))
+        .unwrap();
+    server
+        .mock("GET", "/v3/certificates")
+        .with_header("Wechatpay-Timestamp", &ts)
+        .with_header("Wechatpay-Nonce", answer_nonce)
+        .with_header("Wechatpay-Serial", signing_serial)
+        .with_header("Wechatpay-Signature", &signature)
+        .with_header("Content-Type", "application/json")
+        .with_body(body)
+        .create()
+}
+
+/// A merchant client with the APIv3 key on `base`, without platform keys yet.
+fn merchant_builder(base: &str) -> wechatpay_chain::ClientBuilder {
+    wechatpay_chain::Client::builder()
+        .mchid(MCHID)
+        .serial(MERCHANT_SERIAL)
+        .private_key(merchant_key())
+        .apiv3_key(APIV3_KEY)
+        .base_uri(base)
+}
+
+/// Rule: platform certificates are trusted by a chain. A listing signed by a key
+/// the client does not trust is refused even when it brings that key's certificate
+/// (download, and the background refresh); only a client with no key bootstraps.
+#[test]
+fn a_certificate_listing_cannot_vouch_for_itself() {
+    // An impostor's key pair with its own self-signed certificate.
+    let impostor = SandboxKeys::generate().unwrap();
+    let impostor_pem = impostor.platform_certificate_pem().unwrap().to_owned();
+    let impostor_serial = impostor.platform_certificate_serial().unwrap().to_owned();
+    let mut server = mockito::Server::new();
+    let forged = listing_mock(
+        &mut server,
+        &impostor_pem,
+        impostor.platform_private_key(),
+        &impostor_serial,
+    );
+
+    let client = builder(&server.url()).apiv3_key(APIV3_KEY).build().unwrap();
+    let before = client.platform_serials();
+    let err = client.download_certificates().unwrap_err();
+    assert!(
+        matches!(&err, Error::Verification { reason, .. } if reason.contains("already trusted")),
+        "{err}"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let err = rt.block_on(async {
+        let refresh = client
+            .refresh_certificates(Duration::from_secs(3600))
+            .unwrap();
+        refresh.wait_first().await.unwrap_err()
+    });
+    assert!(err.to_string().contains("already trusted"), "{err}");
+    assert_eq!(client.platform_serials(), before, "nothing was installed");
+
+    // Bootstrap: a client that trusts nothing yet takes the listing's own word once...
+    let first = merchant_builder(&server.url())
+        .without_platform_keys()
+        .build()
+        .unwrap();
+    let certificates = first.download_certificates().unwrap();
+    assert_eq!(certificates[0].serial(), impostor_serial);
+    first.install_certificates(&certificates);
+    // ...and from then on a listing must be signed by what it installed.
+    forged.remove();
+    let _other = listing_mock(
+        &mut server,
+        &fixture("keys/platform_cert.pem"),
+        &platform_private(),
+        PLATFORM_CERT_SERIAL,
+    );
+    let err = first.download_certificates().unwrap_err();
+    assert!(err.to_string().contains("already trusted"), "{err}");
+}
+
+/// Rule: a downloaded certificate never silently becomes the key sensitive fields
+/// are encrypted to, even one valid longer than the configured key.
+#[test]
+fn downloaded_certificates_never_become_the_encryption_key() {
+    let configured = SandboxKeys::generate().unwrap();
+    let configured_cert = configured.platform_certificate().unwrap().clone();
+    let configured_serial = configured.platform_certificate_serial().unwrap().to_owned();
+    let rotated = PublicKey::from_pem(&fixture("keys/platform_cert.pem")).unwrap();
+    assert!(
+        rotated.not_after() > configured_cert.not_after(),
+        "the downloaded certificate must be the one valid longer"
+    );
+    let mut server = mockito::Server::new();
+    // A genuine rotation: the new certificate, signed by the trusted one.
+    let _listing = listing_mock(
+        &mut server,
+        &fixture("keys/platform_cert.pem"),
+        configured.platform_private_key(),
+        &configured_serial,
+    );
+    let client = merchant_builder(&server.url())
+        .platform_certificate(configured_cert)
+        .build()
+        .unwrap();
+    assert_eq!(client.encrypt("x").unwrap().serial, configured_serial);
+    let certificates = client.download_certificates().unwrap();
+    client.install_certificates(&certificates);
+    assert!(client
+        .platform_serials()
+        .contains(&PLATFORM_CERT_SERIAL.to_owned()));
+    assert_eq!(client.encrypt("x").unwrap().serial, configured_serial);
+    // The caller may choose the new one by name.
+    assert_eq!(
+        client
+            .encrypt_with(PLATFORM_CERT_SERIAL, "x")
+            .unwrap()
+            .serial,
+        PLATFORM_CERT_SERIAL
+    );
+
+    // A bootstrapped client has no configured key: encrypt says how to name one.
+    let first = merchant_builder(&server.url())
+        .without_platform_keys()
+        .build()
+        .unwrap();
+    server.reset();
+    let _listing = listing_mock(
+        &mut server,
+        &fixture("keys/platform_cert.pem"),
+        &platform_private(),
+        PLATFORM_CERT_SERIAL,
+    );
+    first.install_certificates(&first.download_certificates().unwrap());
+    let err = first.encrypt("x").unwrap_err();
+    assert!(err.to_string().contains("encrypt_with"), "{err}");
+}
+
+/// Rule: `wxpay certificates --platform-key` verifies the download with that key.
+#[cfg(feature = "cli")]
+#[test]
+fn wxpay_certificates_verifies_with_the_given_platform_key() {
+    let sandbox = Sandbox::start().unwrap(); // signs with its PUB_KEY_ID_
+    let keys = format!("{}/tests/fixtures/keys", env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("wxpay-security-{}", std::process::id()));
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wxpay"))
+            .args(["certificates", "--output"])
+            .arg(&out)
+            .args([
+                "--mchid",
+                MCHID,
+                "--serial",
+                MERCHANT_SERIAL,
+                "--apiv3-key",
+                APIV3_KEY,
+            ])
+            .args(["--private-key", &format!("{keys}/merchant_private.pem")])
+            .args(["--base-uri", sandbox.url()])
+            .args(extra)
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    // Another key than the one signing: refused, nothing written.
+    let refused = run(&["--platform-key", &format!("{keys}/platform_cert.pem")]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("already trusted"), "{stderr}");
+    assert!(!out
+        .join(format!("wechatpay_{PLATFORM_CERT_SERIAL}.pem"))
+        .exists());
+    // The signing key, by its id: accepted.
+    let accepted = run(&[
+        "--platform-key",
+        &format!("{keys}/platform_public.pem"),
+        "--platform-serial",
+        PUB_KEY_ID,
+    ]);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert!(out
+        .join(format!("wechatpay_{PLATFORM_CERT_SERIAL}.pem"))
+        .exists());
+    let _ = std::fs::remove_dir_all(&out);
 }
