@@ -703,7 +703,10 @@ impl fmt::Debug for ClientBuilder {
                 &self.private_key.as_ref().map(|_| "redacted"),
             )
             .field("platform_keys", &self.platform_keys.len())
-            .field("base_uri", &self.base_uri)
+            .field(
+                "base_uri",
+                &self.base_uri.as_deref().map(crate::uri::without_userinfo),
+            )
             .field("proxy", &self.proxy.as_ref().map(|_| "redacted"))
             .finish_non_exhaustive()
     }

@@ -246,7 +246,7 @@ impl Client {
                 "download_url",
                 format!(
                     "`{}` is not on the client's base URI {base}; the client sends its credentials nowhere else",
-                    clip(url)
+                    clip(&crate::uri::without_userinfo(url))
                 ),
             )
         })?;

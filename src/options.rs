@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, AUTHORIZATION};
+use http::header::{
+    HeaderName, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
+};
 use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 
@@ -251,6 +253,10 @@ fn parse_query(value: &Value) -> Result<Option<String>, Error> {
     }
 }
 
+/// Headers that say where and how the request travels: given by hand they could
+/// make the bytes on the wire differ from the bytes signed.
+const FRAMING: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION];
+
 fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
     let Value::Object(map) = value else {
         return Err(Error::option(
@@ -270,6 +276,12 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
             return Err(Error::option(
                 key,
                 "is set by the signer and cannot be given",
+            ));
+        }
+        if FRAMING.contains(&header) {
+            return Err(Error::option(
+                key,
+                "is set by the HTTP stack from what is sent (what is signed is what is sent) and cannot be given",
             ));
         }
         let Some(text) = scalar_to_string(v) else {
@@ -365,6 +377,11 @@ mod tests {
                 "headers.Authorization",
             ),
             (json!({"headers": {"X-A": "a\nb"}}), "headers.X-A"),
+            (json!({"headers": {"host": "evil"}}), "headers.host"),
+            (
+                json!({"headers": {"Transfer-Encoding": "chunked"}}),
+                "HTTP stack",
+            ),
             (json!({"headers": {"bad name": "x"}}), "headers.bad name"),
             (json!({"timeout": 0}), "option `timeout`"),
             (json!({"connect_timeout": "5"}), "option `connect_timeout`"),

@@ -67,6 +67,24 @@ pub(crate) fn build(
     let opts = RequestOptions::parse(template, map, apiv2)?;
     let timeouts = opts.timeouts();
     let own_base = opts.base_uri.clone();
+    if let Some(requested) = &own_base {
+        // The Authorization header goes only to WeChat Pay.
+        if !crate::uri::is_allowed_host(requested, &[base]) {
+            return Err(Error::option(
+                "base_uri",
+                format!(
+                    "`{}` is not a WeChat Pay host (*.{}) nor this client's base host{}; the signed Authorization header goes nowhere else",
+                    requested.host(),
+                    crate::uri::WECHATPAY_DOMAIN,
+                    if crate::uri::is_loopback(requested.host()) {
+                        " (loopback is allowed only when the client's base is loopback)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
     let base = own_base.as_ref().unwrap_or(base);
     let (mut request, path) = if apiv2 {
         let path = path.get(3..).unwrap_or_default().to_owned();

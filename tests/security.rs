@@ -442,3 +442,138 @@ fn wxpay_certificates_verifies_with_the_given_platform_key() {
         .exists());
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A mockito server whose catch-all counts every request that reaches it.
+fn catch_all(server: &mut mockito::ServerGuard) -> mockito::Mock {
+    server
+        .mock("GET", mockito::Matcher::Any)
+        .with_status(599)
+        .expect(0)
+        .create()
+}
+
+/// Rule: the Authorization header goes only to WeChat Pay. A per-request
+/// `base_uri` elsewhere is an option error naming the host, and nothing is sent.
+#[test]
+fn a_per_request_base_uri_goes_only_to_wechat_pay() {
+    let mut base = mockito::Server::new();
+    let mut elsewhere = mockito::Server::new();
+    let nothing_at_base = catch_all(&mut base);
+    let loopback_client = client(&base.url());
+    let production = client("https://api.mch.weixin.qq.com/");
+    let chain = |c: &wechatpay_chain::Client| c.chain("v3/pay/transactions/id/{id}");
+
+    for (c, uri, host) in [
+        (
+            &loopback_client,
+            "https://evil.example.com/",
+            "evil.example.com",
+        ),
+        (
+            &loopback_client,
+            "https://api.mch.weixin.qq.com.evil.com/",
+            "api.mch.weixin.qq.com.evil.com",
+        ),
+        (
+            &loopback_client,
+            "https://mch.weixin.qq.com/",
+            "mch.weixin.qq.com",
+        ),
+        (&production, &elsewhere.url(), "127.0.0.1"),
+    ] {
+        let err = chain(c)
+            .get(json!({ "id": "1", "base_uri": uri }))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Option { key, message } if key == "base_uri" && message.contains(host)),
+            "{uri}: {err}"
+        );
+        assert!(err.is_before_send());
+    }
+    // WeChat Pay's other hosts are accepted (built, not sent: no network here).
+    for uri in [
+        "https://api2.mch.weixin.qq.com/",
+        "https://fraud.mch.weixin.qq.com/",
+        "https://apihk.mch.weixin.qq.com/hk/",
+    ] {
+        let req = chain(&production)
+            .build_unsigned(http::Method::GET, &json!({ "id": "1", "base_uri": uri }))
+            .unwrap();
+        assert!(req.uri().to_string().starts_with(uri), "{}", req.uri());
+    }
+    // A loopback client may use another loopback host (e.g. a second sandbox), and
+    // the signed call arrives there.
+    let there = elsewhere
+        .mock("GET", "/v3/pay/transactions/id/1")
+        .match_request(|r| r.header("authorization").len() == 1)
+        .with_status(404)
+        .create();
+    let err = chain(&loopback_client)
+        .get(json!({ "id": "1", "base_uri": elsewhere.url() }))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND), "{err}");
+    there.assert();
+    nothing_at_base.assert();
+}
+
+/// Rule: what is signed is what is sent: the `headers` option cannot set the
+/// headers that frame or route the request.
+#[test]
+fn the_headers_option_refuses_framing_headers() {
+    let mut server = mockito::Server::new();
+    let nothing = catch_all(&mut server);
+    let client = client(&server.url());
+    for name in [
+        "Authorization",
+        "Host",
+        "content-length",
+        "Transfer-Encoding",
+        "CONNECTION",
+    ] {
+        let err = client
+            .chain("v3/marketing/favor/stocks")
+            .get(json!({ "headers": { name: "1" } }))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Option { key, .. } if *key == format!("headers.{name}")),
+            "{name}: {err}"
+        );
+    }
+    nothing.assert();
+}
+
+/// Rule: credentials in a rejected base URI are never echoed, by the builder, the
+/// option or its `Debug`.
+#[test]
+fn credentials_in_a_base_uri_are_never_echoed() {
+    let secret = "s3cr3tPassw0rd";
+    let mut texts = Vec::new();
+    for uri in [
+        format!("https://merchant:{secret}@api.mch.weixin.qq.com/"),
+        format!("http://merchant:{secret}@example.com/"),
+        format!("ftp://merchant:{secret}@example.com/"),
+        format!("merchant:{secret}@example.com"),
+    ] {
+        let b = builder(&uri);
+        texts.push(format!("{b:?}"));
+        let err = b.build().unwrap_err();
+        texts.push(format!("{err} {err:?}"));
+        let err = client("https://api.mch.weixin.qq.com/")
+            .chain("v3/certificates")
+            .get(json!({ "base_uri": uri }))
+            .unwrap_err();
+        assert!(matches!(err, Error::Option { .. }), "{err}");
+        texts.push(format!("{err} {err:?}"));
+        let err = client("https://api.mch.weixin.qq.com/")
+            .download_to(
+                &wechatpay_chain::download::DownloadInfo::new(uri, "SHA1", "00"),
+                Vec::new(),
+            )
+            .unwrap_err();
+        texts.push(format!("{err} {err:?}"));
+    }
+    for text in texts {
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.contains("***"), "{text}");
+    }
+}
