@@ -83,6 +83,8 @@ pub(crate) struct Inner {
     /// The serial [`Client::encrypt`] encrypts to, chosen among the configured
     /// keys at build time; installed certificates never replace it.
     encryption_serial: Option<String>,
+    /// The default transport's timeouts (shown by `Debug`).
+    timeouts: Timeouts,
 }
 
 impl Client {
@@ -379,6 +381,7 @@ impl fmt::Debug for Client {
             .field("private_key", &"redacted")
             .field("platform_keys", &self.verifier().serials())
             .field("base_uri", &self.inner.base)
+            .field("timeouts", &self.inner.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -503,13 +506,21 @@ impl ClientBuilder {
         self
     }
 
-    /// A default deadline for each whole request (the `timeout` option overrides it).
+    /// The deadline of each whole API call (default 30 s,
+    /// [`Timeouts::DEFAULT_TIMEOUT`]); the `timeout` option overrides it per call.
+    /// Streamed downloads ([`Client::download_to`](crate::Client::download_to)) use
+    /// it as an idle timeout instead: the longest wait for the answer's head and
+    /// between two chunks of the file, however long the whole transfer takes. The
+    /// default transport's async verbs need a tokio runtime with its time driver
+    /// (as `#[tokio::main]` builds).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.timeout = Some(timeout);
         self
     }
 
-    /// A default deadline for connecting (the `connect_timeout` option overrides it).
+    /// The deadline for connecting (default 5 s,
+    /// [`Timeouts::DEFAULT_CONNECT_TIMEOUT`]); the `connect_timeout` option
+    /// overrides it per call.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.connect_timeout = Some(timeout);
         self
@@ -650,8 +661,9 @@ impl ClientBuilder {
         default_headers.insert(USER_AGENT, agent);
 
         let has_client_certificate = identity.is_some();
+        let timeouts = self.timeouts.or_defaults();
         let mut reqwest = ReqwestTransport::new(
-            self.timeouts,
+            timeouts,
             self.max_body.unwrap_or(ReqwestTransport::DEFAULT_MAX_BODY),
         );
         if let Some(identity) = identity {
@@ -688,6 +700,7 @@ impl ClientBuilder {
                 interned: elsa::sync::FrozenMap::new(),
                 interned_count: AtomicUsize::new(0),
                 encryption_serial,
+                timeouts,
             }),
         })
     }

@@ -49,13 +49,38 @@ pub(crate) struct RequestOptions {
     pub(crate) security: bool,
 }
 
-/// Per-request timeouts, carried to the transport in the request's extensions.
+/// Per-request timeouts, carried to the transport in the request's extensions
+/// (`None`: the client's default), and the client's defaults.
+///
+/// `timeout` bounds a whole API call (connecting, sending, the answer's head and
+/// body). A streamed download ([`Client::download_to`](crate::Client::download_to))
+/// may take longer than any fixed deadline, so for it the same duration bounds
+/// each wait instead: for the answer's head, and between two chunks of its body
+/// (an idle timeout).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timeouts {
     /// The whole request's deadline (the `timeout` option).
     pub timeout: Option<Duration>,
     /// The connection's deadline (the `connect_timeout` option).
     pub connect_timeout: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The client's default deadline for a whole API call: 30 s.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The client's default deadline for connecting: 5 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// These timeouts, with the defaults where none is set: no call waits forever.
+    pub fn or_defaults(self) -> Timeouts {
+        Timeouts {
+            timeout: Some(self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT)),
+            connect_timeout: Some(
+                self.connect_timeout
+                    .unwrap_or(Self::DEFAULT_CONNECT_TIMEOUT),
+            ),
+        }
+    }
 }
 
 /// Borrows the option map of a call. `Value::Null` means no options.

@@ -3,7 +3,9 @@
 //! Both traits move `http` types, so any HTTP stack (or a closure, in tests) can
 //! carry the signed request. The default is [`ReqwestTransport`]: one connection pool
 //! per flavour, keep-alive on, redirects never followed (the Authorization header
-//! must not travel to another host). Blocking calls run reqwest's async client on a
+//! must not travel to another host), every call bounded in time (see
+//! [`Timeouts`]: a whole-call deadline for API calls, an idle timeout for streamed
+//! downloads). Blocking calls run reqwest's async client on a
 //! current-thread runtime driven by the calling thread itself: no hand-off to a
 //! background thread and back (context switches) per request.
 
@@ -322,14 +324,15 @@ impl SyncHttpClient for ReqwestTransport {
         sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<Response<Bytes>, Error> {
         let (pool, req) = self.prepare(request, &self.blocking_pools)?;
+        let (req, idle) = streamed(req);
         let runtime = self.blocking_runtime()?;
         let max_body = self.max_body;
         runtime.block_on(async move {
-            let mut res = pool.execute(req).await.map_err(classify)?;
+            let mut res = within(idle, pool.execute(req)).await?;
             if !res.status().is_success() {
-                return read_whole(res, max_body).await;
+                return within(idle, read_whole(res, max_body)).await;
             }
-            while let Some(chunk) = res.chunk().await.map_err(classify)? {
+            while let Some(chunk) = within(idle, res.chunk()).await? {
                 sink(&chunk)?;
             }
             head_of(res, Bytes::new())
@@ -355,19 +358,16 @@ impl AsyncHttpClient for ReqwestTransport {
         let max_body = self.max_body;
         Box::pin(async move {
             let (pool, req) = prepared?;
-            let res = pool.execute(req).await.map_err(classify)?;
+            let (req, idle) = streamed(req);
+            let res = within(idle, pool.execute(req)).await?;
             if !res.status().is_success() {
-                let (parts, body) = read_whole(res, max_body).await?.into_parts();
+                let (parts, body) = within(idle, read_whole(res, max_body)).await?.into_parts();
                 let stream: BodyStream = Box::pin(futures::stream::once(async move { Ok(body) }));
                 return Ok(Response::from_parts(parts, stream));
             }
             let head = head_of(&res, ())?;
-            let stream = futures::stream::try_unfold(res, |mut res| async move {
-                Ok(res
-                    .chunk()
-                    .await
-                    .map_err(classify)?
-                    .map(|chunk| (chunk, res)))
+            let stream = futures::stream::try_unfold(res, move |mut res| async move {
+                Ok(within(idle, res.chunk()).await?.map(|chunk| (chunk, res)))
             });
             let (parts, ()) = head.into_parts();
             Ok(Response::from_parts(parts, Box::pin(stream) as BodyStream))
@@ -391,6 +391,48 @@ impl ReqwestTransport {
         check_url(req.url(), &signed)?;
         *req.timeout_mut() = timeout;
         Ok((pool, req))
+    }
+}
+
+/// A streamed download's request: no deadline for the whole transfer (a large file
+/// may take longer than any), its timeout returned to bound each wait instead.
+fn streamed(mut req: reqwest::Request) -> (reqwest::Request, Option<Duration>) {
+    let idle = req.timeout_mut().take();
+    (req, idle)
+}
+
+/// Awaits `step` (the answer's head, or the next chunk of its body) for at most
+/// `idle`: the idle timeout of streamed downloads.
+async fn within<T, E: IntoTransportError>(
+    idle: Option<Duration>,
+    step: impl Future<Output = Result<T, E>>,
+) -> Result<T, Error> {
+    let Some(limit) = idle else {
+        return step.await.map_err(E::into_transport_error);
+    };
+    match tokio::time::timeout(limit, step).await {
+        Ok(outcome) => outcome.map_err(E::into_transport_error),
+        Err(_) => Err(transport_error(
+            format!("no data for {limit:?} (the idle timeout of a streamed download)"),
+            TransportKind::Timeout,
+        )),
+    }
+}
+
+/// The errors a transport step may end with.
+trait IntoTransportError {
+    fn into_transport_error(self) -> Error;
+}
+
+impl IntoTransportError for reqwest::Error {
+    fn into_transport_error(self) -> Error {
+        classify(self)
+    }
+}
+
+impl IntoTransportError for Error {
+    fn into_transport_error(self) -> Error {
+        self
     }
 }
 

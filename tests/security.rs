@@ -577,3 +577,132 @@ fn credentials_in_a_base_uri_are_never_echoed() {
         assert!(text.contains("***"), "{text}");
     }
 }
+
+/// A loopback server answering each connection with `answer` (after reading the
+/// request head); returns its base URI.
+fn raw_server(answer: impl Fn(&mut std::net::TcpStream) + Send + Sync + 'static) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                answer(&mut stream);
+            });
+        }
+    });
+    base
+}
+
+/// Rule: no call waits forever. Defaults connect 5 s and 30 s a call, shown by the
+/// client; the per-call option and the builder override them; a streamed download
+/// is bounded between chunks, not in total.
+#[test]
+fn no_call_waits_forever() {
+    // The defaults, as the client configured its transport.
+    let shown = format!("{:?}", client("https://api.mch.weixin.qq.com/"));
+    assert!(shown.contains("timeout: Some(30s)"), "{shown}");
+    assert!(shown.contains("connect_timeout: Some(5s)"), "{shown}");
+    let shown = format!(
+        "{:?}",
+        builder("https://api.mch.weixin.qq.com/")
+            .timeout(Duration::from_secs(7))
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap()
+    );
+    assert!(
+        shown.contains("timeout: Some(7s)") && shown.contains("connect_timeout: Some(2s)"),
+        "{shown}"
+    );
+
+    // A server that accepts and never answers: the per-call option ends the wait
+    // (the default would, after 30 s).
+    let silent = raw_server(|_| std::thread::sleep(Duration::from_secs(60)));
+    let err = client(&silent)
+        .chain("v3/certificates")
+        .get(json!({ "timeout": 0.3 }))
+        .unwrap_err();
+    assert_eq!(
+        err.transport_kind(),
+        Some(wechatpay_chain::TransportKind::Timeout),
+        "{err}"
+    );
+
+    // A file trickling in, 8 chunks 150 ms apart: longer in total than the 500 ms
+    // timeout, never idle that long.
+    let chunk = "0123456789abcdef".repeat(64);
+    let file = chunk.repeat(8);
+    let body = chunk.clone();
+    let trickle = raw_server(move |stream| {
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        );
+        for _ in 0..8 {
+            std::thread::sleep(Duration::from_millis(150));
+            let _ = stream.write_all(format!("{:x}\r\n{body}\r\n", body.len()).as_bytes());
+            let _ = stream.flush();
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+    });
+    let sha1: String = {
+        use sha1::Digest;
+        sha1::Sha1::digest(file.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let short = |base: &str| {
+        builder(base)
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap()
+    };
+    let info = wechatpay_chain::download::DownloadInfo::new(
+        format!("{trickle}v3/billdownload/file?token=T"),
+        "SHA1",
+        &sha1,
+    );
+    let mut out = Vec::new();
+    short(&trickle).download_to(&info, &mut out).unwrap();
+    assert_eq!(out, file.as_bytes());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut out = Vec::new();
+    rt.block_on(short(&trickle).download_to_async(&info, &mut out))
+        .unwrap();
+    assert_eq!(out, file.as_bytes());
+
+    // A file that stops arriving: the idle timeout ends the wait.
+    let stall = raw_server(move |stream| {
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
+        let _ = stream.flush();
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    let info = wechatpay_chain::download::DownloadInfo::new(
+        format!("{stall}v3/billdownload/file?token=T"),
+        "SHA1",
+        &sha1,
+    );
+    let err = short(&stall).download_to(&info, Vec::new()).unwrap_err();
+    assert_eq!(
+        err.transport_kind(),
+        Some(wechatpay_chain::TransportKind::Timeout),
+        "{err}"
+    );
+    let err = rt
+        .block_on(short(&stall).download_to_async(&info, Vec::new()))
+        .unwrap_err();
+    assert_eq!(
+        err.transport_kind(),
+        Some(wechatpay_chain::TransportKind::Timeout),
+        "{err}"
+    );
+}
