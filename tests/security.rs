@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use wechatpay_chain::crypto::ApiV3Key;
 use wechatpay_chain::sandbox::{Sandbox, SandboxKeys, APIV2_SECRET, APIV3_KEY};
 use wechatpay_chain::{v2, Error, PrivateKey, PublicKey};
@@ -705,4 +705,53 @@ fn no_call_waits_forever() {
         Some(wechatpay_chain::TransportKind::Timeout),
         "{err}"
     );
+}
+
+/// Rule: an APIv2 answer with `return_code` SUCCESS and no `result_code` is an
+/// error, except for the endpoints whose answers have none (`v2::NO_RESULT_CODE`,
+/// matched exactly).
+#[test]
+fn apiv2_answers_without_result_code() {
+    let mut server = mockito::Server::new();
+    let client = builder(&server.url())
+        .apiv2_secret(APIV2_SECRET)
+        .build()
+        .unwrap();
+    let signed_answer = |fields: Value| {
+        let mut map = fields.as_object().unwrap().clone();
+        let sign = v2::sign(&map, v2::SignType::Md5, APIV2_SECRET);
+        map.insert("sign".into(), sign.into());
+        v2::to_xml(&map)
+    };
+    let answer = signed_answer(json!({
+        "return_code": "SUCCESS", "return_msg": "OK", "appid": "wx1", "mch_id": MCHID,
+        "fee_type": "USD", "rate_time": "20261130", "rate": "723000000",
+    }));
+    for path in [
+        "pay/orderquery",
+        "pay/queryexchagerate",
+        "pay/queryexchagerate/x",
+        "v2/pay/queryexchagerate",
+    ] {
+        let _m = server
+            .mock("POST", format!("/{path}").as_str())
+            .with_body(&answer)
+            .create();
+        let outcome = client
+            .chain(&format!("v2/{path}"))
+            .post(json!({"xml": {"appid": "wx1", "mch_id": MCHID, "fee_type": "USD", "date": "20261130"}}));
+        if v2::has_no_result_code(path) {
+            let res = outcome.unwrap();
+            assert!(res.is_verified());
+            assert_eq!(res.xml::<Value>().unwrap()["rate"], "723000000");
+        } else {
+            let err = outcome.unwrap_err();
+            assert!(
+                matches!(&err, Error::Verification { reason, .. } if reason.contains("no `result_code`")),
+                "{path}: {err}"
+            );
+        }
+    }
+    assert!(v2::has_no_result_code("pay/queryexchagerate"));
+    assert!(!v2::has_no_result_code("pay/orderquery"));
 }
