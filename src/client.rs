@@ -29,9 +29,10 @@ use crate::verifier::{self, is_unsigned_download, Verifier};
 /// WeChat Pay's production API host.
 pub const DEFAULT_BASE_URI: &str = "https://api.mch.weixin.qq.com/";
 
-/// How many templates [`Client::chain`] interns before it parses further ones per
-/// call (templates are code; a template built from data would otherwise grow the
-/// cache without bound). Indexing always interns.
+/// How many templates a client interns (templates are code; a template built from
+/// data would otherwise grow the cache without bound). Past it, [`Client::chain`]
+/// parses each further template per call, and `client[…]`, which must hand out a
+/// reference, gives a chain whose verbs report the limit.
 const INTERN_LIMIT: usize = 4096;
 
 type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -80,6 +81,8 @@ pub(crate) struct Inner {
     retry: RetryPolicy,
     interned: elsa::sync::FrozenMap<String, Box<Chain>>,
     interned_count: AtomicUsize,
+    /// What `client[…]` returns past [`INTERN_LIMIT`].
+    over_limit: std::sync::OnceLock<Chain>,
     /// The serial [`Client::encrypt`] encrypts to, chosen among the configured
     /// keys at build time; installed certificates never replace it.
     encryption_serial: Option<String>,
@@ -94,13 +97,24 @@ impl Client {
     }
 
     /// A chain on a template taken as written: `{name}` and `<name>` placeholders,
-    /// `{+name}` for reserved expansion, no case change.
+    /// `{+name}` for reserved expansion, no case change. Put values in
+    /// placeholders, not into the template: the first 4,096 distinct templates are
+    /// kept (parsed once), later ones are parsed on every call.
     pub fn chain(&self, template: &str) -> Chain {
         if let Some(chain) = self.inner.interned.get(template) {
             return chain.clone();
         }
         if self.inner.interned_count.load(Ordering::Relaxed) < INTERN_LIMIT {
-            return self[template].clone();
+            let chain = &self[template];
+            // Another thread may have reached the limit in between.
+            if !self
+                .inner
+                .over_limit
+                .get()
+                .is_some_and(|over| std::ptr::eq(over, chain))
+            {
+                return chain.clone();
+            }
         }
         Chain::new(
             self.clone(),
@@ -354,6 +368,13 @@ fn raw_parts(raw: http::Response<Bytes>) -> RawResponse {
 
 /// `client["v3/discount-card/orders/{out_order_no}"]`: the chain for a template,
 /// interned in the client (the PHP SDK's `$instance['…']`).
+///
+/// Each distinct template is kept for the client's lifetime, so write values as
+/// placeholders (`client["v3/pay/transactions/id/{transaction_id}"]` with the id in
+/// the options), never into the template (`client[&format!(…)]`). Past 4,096
+/// distinct templates, a new one gives a chain whose verbs return
+/// [`Error::Template`] saying so, and nothing is sent; [`Client::chain`] has no
+/// such limit.
 impl Index<&str> for Client {
     type Output = Chain;
 
@@ -361,7 +382,21 @@ impl Index<&str> for Client {
         if let Some(chain) = self.inner.interned.get(template) {
             return chain;
         }
-        self.inner.interned_count.fetch_add(1, Ordering::Relaxed);
+        if self.inner.interned_count.fetch_add(1, Ordering::Relaxed) >= INTERN_LIMIT {
+            self.inner.interned_count.fetch_sub(1, Ordering::Relaxed);
+            return self.inner.over_limit.get_or_init(|| {
+                Chain::interned(
+                    self.downgrade(),
+                    Err(Arc::new(Error::Template {
+                        template: "(a template indexed past the limit)".into(),
+                        message: format!(
+                            "client[…] keeps every distinct template and already holds {INTERN_LIMIT}: put values in placeholders ({{name}}) and the options, not into the template, or use client.chain(…)"
+                        ),
+                    })),
+                    "(a template indexed past the limit)",
+                )
+            });
+        }
         let chain = Chain::interned(
             self.downgrade(),
             Template::parse(template).map_err(Arc::new),
@@ -699,6 +734,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 interned: elsa::sync::FrozenMap::new(),
                 interned_count: AtomicUsize::new(0),
+                over_limit: std::sync::OnceLock::new(),
                 encryption_serial,
                 timeouts,
             }),

@@ -104,7 +104,9 @@ impl Client {
     /// success. The URL must be on the client's base URI: the client sends its
     /// credentials nowhere else. The body limit of
     /// [`max_body_size`](crate::ClientBuilder::max_body_size) does not apply to the
-    /// file (it does to an error answer).
+    /// file (it does to an error answer). Blocking, like
+    /// [`Chain::get`](crate::Chain::get): in async code use
+    /// [`download_to_async`](Self::download_to_async).
     ///
     /// ```
     /// use serde_json::json;
@@ -124,11 +126,6 @@ impl Client {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn download_to(&self, info: &DownloadInfo, mut writer: impl Write) -> Result<u64, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsync {
-                verb: "download_to",
-            });
-        }
         let (request, endpoint) = self.download_request(info)?;
         let statement = is_statement(endpoint.full_path.trim_start_matches('/'));
         if !is_unsigned_download(&endpoint.path) && !statement {

@@ -7,7 +7,9 @@
 //! [`Timeouts`]: a whole-call deadline for API calls, an idle timeout for streamed
 //! downloads). Blocking calls run reqwest's async client on a
 //! current-thread runtime driven by the calling thread itself: no hand-off to a
-//! background thread and back (context switches) per request.
+//! background thread and back (context switches) per request, except on a thread
+//! where a tokio runtime is current, where [`crate::blocking`] hands the call to a
+//! helper thread.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -210,15 +212,9 @@ impl ReqwestTransport {
         }
     }
 
-    /// The runtime blocking calls drive, refused inside another runtime (where
-    /// driving one would panic, and blocking would stall that runtime's thread).
+    /// The runtime blocking calls drive, created on first use. Driven only off
+    /// other runtimes' threads ([`crate::blocking`]).
     fn blocking_runtime(&self) -> Result<&tokio::runtime::Runtime, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(transport_error(
-                "a blocking call inside an async runtime would stall it; use the async verbs",
-                TransportKind::Other,
-            ));
-        }
         let runtime = self.blocking_runtime.get_or_init(|| {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -314,8 +310,10 @@ impl ReqwestTransport {
 impl SyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let (pool, req) = self.prepare(request, &self.blocking_pools)?;
-        let runtime = self.blocking_runtime()?;
-        runtime.block_on(execute(pool, req, self.max_body))
+        crate::blocking::off_runtime(|| {
+            let runtime = self.blocking_runtime()?;
+            runtime.block_on(execute(pool, req, self.max_body))
+        })
     }
 
     fn call_into(
@@ -325,18 +323,23 @@ impl SyncHttpClient for ReqwestTransport {
     ) -> Result<Response<Bytes>, Error> {
         let (pool, req) = self.prepare(request, &self.blocking_pools)?;
         let (req, idle) = streamed(req);
-        let runtime = self.blocking_runtime()?;
         let max_body = self.max_body;
-        runtime.block_on(async move {
-            let mut res = within(idle, pool.execute(req)).await?;
-            if !res.status().is_success() {
-                return within(idle, read_whole(res, max_body)).await;
-            }
-            while let Some(chunk) = within(idle, res.chunk()).await? {
-                sink(&chunk)?;
-            }
-            head_of(res, Bytes::new())
-        })
+        crate::blocking::off_runtime_into(
+            |sink| {
+                let runtime = self.blocking_runtime()?;
+                runtime.block_on(async move {
+                    let mut res = within(idle, pool.execute(req)).await?;
+                    if !res.status().is_success() {
+                        return within(idle, read_whole(res, max_body)).await;
+                    }
+                    while let Some(chunk) = within(idle, res.chunk()).await? {
+                        sink(&chunk)?;
+                    }
+                    head_of(res, Bytes::new())
+                })
+            },
+            sink,
+        )
     }
 }
 

@@ -755,3 +755,160 @@ fn apiv2_answers_without_result_code() {
     assert!(v2::has_no_result_code("pay/queryexchagerate"));
     assert!(!v2::has_no_result_code("pay/orderquery"));
 }
+
+/// Footgun: `client[&format!(…)]` interned every distinct string forever. Past the
+/// bound, indexing gives a chain whose verbs say to use placeholders (nothing
+/// sent); templates interned before keep working, and `chain()` is unbounded.
+#[test]
+fn indexing_with_formatted_templates_is_bounded() {
+    let mut server = mockito::Server::new();
+    let _ok = server
+        .mock("GET", mockito::Matcher::Regex("^/v3/orders/".into()))
+        .with_status(404)
+        .create();
+    let client = client(&server.url());
+    for i in 0..4096 {
+        assert!(client[&format!("v3/orders/{i}")]
+            .template()
+            .ends_with(&i.to_string()));
+    }
+    let err = client[&format!("v3/orders/{}", 4096)]
+        .get(Value::Null)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Template { message, .. } if message.contains("placeholders")),
+        "{err}"
+    );
+    assert!(err.is_before_send());
+    // Interned before the bound: still a working chain (the server answers 404).
+    let err = client["v3/orders/7"].get(Value::Null).unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND), "{err}");
+    // chain() is not bounded: it parses past the limit.
+    let err = client.chain("v3/orders/5000").get(Value::Null).unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::NOT_FOUND), "{err}");
+}
+
+/// Footgun: blocking verbs inside a runtime. They work from any thread (a worker
+/// of a multi-thread or a current-thread runtime, `spawn_blocking`,
+/// `block_in_place`), never panicking or deadlocking; a download's writer need not
+/// be `Send`.
+#[test]
+fn blocking_verbs_work_from_any_thread() {
+    let sandbox = Sandbox::start().unwrap();
+    let call = |client: &wechatpay_chain::Client| {
+        let order: Value = client
+            .chain("v3/discount-card/orders/{out_order_no}")
+            .get(seed_get_options())
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(order["out_order_no"], SEED_ORDER);
+        let info: wechatpay_chain::download::DownloadInfo = client
+            .chain("v3/bill/tradebill")
+            .get(json!({ "query": { "bill_date": "2019-06-11" } }))
+            .unwrap()
+            .json()
+            .unwrap();
+        // Not `Send`: the sink stays on the calling thread.
+        let file = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        struct RcWriter(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for RcWriter {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.borrow_mut().write(b)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let n = client.download_to(&info, RcWriter(file.clone())).unwrap();
+        assert_eq!(n as usize, file.borrow().len());
+        true
+    };
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = sandbox.client();
+    // Directly on a runtime thread, both flavours.
+    assert!(multi.block_on(async { call(&client) }));
+    assert!(current.block_on(async { call(&client) }));
+    let c = client.clone();
+    assert!(multi.block_on(async move { tokio::spawn(async move { call(&c) }).await.unwrap() }));
+    // Tokio's own places for blocking code.
+    let c = client.clone();
+    assert!(
+        multi.block_on(async move { tokio::task::spawn_blocking(move || call(&c)).await.unwrap() })
+    );
+    let c = client.clone();
+    assert!(multi.block_on(async move { tokio::task::block_in_place(|| call(&c)) }));
+    // And plainly, outside any runtime.
+    assert!(call(&client));
+}
+
+/// Footgun: `Debug` of an error (what `main` prints) is as readable as `Display`
+/// plus the fields a developer needs, without the raw headers or signatures.
+#[test]
+fn error_debug_is_readable_and_holds_no_signatures() {
+    let body = r#"{"code":"ORDER_NOT_EXIST","message":"订单不存在"}"#;
+    let headers = signed_headers(body, now());
+    let signature = headers
+        .iter()
+        .find(|(n, _)| *n == "Wechatpay-Signature")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let mut server = mockito::Server::new();
+    let mut mock = server
+        .mock("GET", "/v3/orders/1")
+        .with_status(404)
+        .with_body(body);
+    for (name, value) in &headers {
+        mock = mock.with_header(*name, value);
+    }
+    let _m = mock.create();
+    let _v = server
+        .mock("GET", "/v3/orders/2")
+        .with_header("Wechatpay-Signature", &signature)
+        .with_body("{}")
+        .create();
+    let client = client(&server.url());
+    let api = client.chain("v3/orders/1").get(Value::Null).unwrap_err();
+    let forged = client.chain("v3/orders/2").get(Value::Null).unwrap_err();
+    for (err, needles) in [
+        (
+            &api,
+            &[
+                "Api",
+                "404",
+                "ORDER_NOT_EXIST",
+                "订单不存在",
+                "08F78BB5AF0610D302A0CD9A0B",
+                "verified: true",
+            ][..],
+        ),
+        (
+            &forged,
+            &["Verification", "200", "no `Wechatpay-Nonce` header"][..],
+        ),
+    ] {
+        for text in [format!("{err:?}"), format!("{err:#?}")] {
+            for needle in needles {
+                assert!(text.contains(needle), "`{needle}` not in {text}");
+            }
+            assert!(!text.contains(&signature[..24]), "a signature in {text}");
+            // No header dump: neither the header map's form nor a nonce's value.
+            assert!(
+                !text.contains("\"wechatpay-timestamp\""),
+                "headers in {text}"
+            );
+            assert!(
+                !text.contains("4E0C2F1A9B8D7C6E5F4A3B2C1D0E9F8A"),
+                "headers in {text}"
+            );
+        }
+    }
+}
