@@ -132,7 +132,9 @@ impl Client {
     /// Adds `certificates` to the platform keys of this client (and of every clone),
     /// replacing keys of the same serial and dropping expired certificates. Keys
     /// without an expiry (`PUB_KEY_ID_…` public keys) are kept. Calls in flight
-    /// finish with the keys they started with.
+    /// finish with the keys they started with. The key
+    /// [`encrypt`](Client::encrypt) uses does not change (name a new one with
+    /// [`encrypt_with`](Client::encrypt_with)).
     ///
     /// ```
     /// use wechatpay_chain::sandbox::Sandbox;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request};
 use serde_json::{Map, Value};
-use wechatpay_chain::verifier::{self, Verifier};
 use wechatpay_chain::v2;
+use wechatpay_chain::verifier::{self, Verifier};
 use wechatpay_chain::{normalize_segment, Client, Endpoint, Error, PrivateKey, PublicKey};
 
 const MERCHANT_PRIVATE: &str = include_str!("../../tests/fixtures/keys/merchant_private.pem");
