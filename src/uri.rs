@@ -19,14 +19,13 @@ impl BaseUri {
     /// Errors show the URI with any user information masked: it may hold a password.
     pub(crate) fn parse(raw: &str) -> Result<BaseUri, String> {
         let shown = without_userinfo(raw);
-        let raw = shown.as_str();
         let uri: http::Uri = raw
             .parse()
-            .map_err(|e| format!("`{raw}` is not a valid URI ({e})"))?;
+            .map_err(|e| format!("`{shown}` is not a valid URI ({e})"))?;
         let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
         let Some(authority) = uri.authority() else {
             return Err(format!(
-                "`{raw}` has no host; write e.g. `https://api.mch.weixin.qq.com/`"
+                "`{shown}` has no host; write e.g. `https://api.mch.weixin.qq.com/`"
             ));
         };
         let host = authority
@@ -39,22 +38,32 @@ impl BaseUri {
             "http" if is_loopback(&host) => {}
             "http" => {
                 return Err(format!(
-                    "`{raw}` uses plain http to a non-loopback host; use https"
+                    "`{shown}` uses plain http to a non-loopback host; use https"
                 ))
             }
             _ => {
                 return Err(format!(
-                    "`{raw}` must start with https:// (or http:// to loopback)"
+                    "`{shown}` must start with https:// (or http:// to loopback)"
                 ))
             }
         }
         if uri.query().is_some() || raw.contains('#') {
-            return Err(format!("`{raw}` must not carry a query or fragment"));
+            return Err(format!("`{shown}` must not carry a query or fragment"));
         }
-        if authority.as_str().contains('@') {
+        // Any `@` before the query: user information, or a password whose unencoded
+        // `/` made it look like a path.
+        if raw
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .contains('@')
+        {
             return Err(format!(
-                "`{raw}` must not carry user information (credentials go nowhere in a URI)"
+                "`{shown}` must not carry user information (credentials go nowhere in a URI)"
             ));
+        }
+        if authority.port().is_some() && authority.port_u16().is_none() {
+            return Err(format!("`{shown}` has an invalid port"));
         }
         let prefix = uri.path().trim_end_matches('/');
         Ok(BaseUri {
@@ -120,11 +129,13 @@ pub(crate) fn is_allowed_host(candidate: &BaseUri, own: &[&BaseUri]) -> bool {
 }
 
 /// `raw` with the user information of its authority (`user:password@`) masked, for
-/// messages: what is shown of a URI never holds a password.
+/// messages: what is shown of a URI never holds a password. Everything up to the
+/// last `@` before any query is masked, so a password holding an unencoded `/` is
+/// hidden too (at the price of masking a path's `@`, which base URIs do not have).
 pub(crate) fn without_userinfo(raw: &str) -> String {
     let start = raw.find("://").map_or(0, |i| i + 3);
     let end = raw[start..]
-        .find(['/', '?', '#'])
+        .find(['?', '#'])
         .map_or(raw.len(), |i| start + i);
     match raw[start..end].rfind('@') {
         Some(at) => format!("{}***{}", &raw[..start], &raw[start + at..]),
@@ -212,6 +223,13 @@ mod tests {
             assert!(!e.contains("s3cret"), "{e}");
             assert!(e.contains("***@"), "{e}");
         }
-        assert_eq!(without_userinfo("https://h/p@x?q=@"), "https://h/p@x?q=@");
+        assert_eq!(without_userinfo("https://h/p?q=@"), "https://h/p?q=@");
+        assert_eq!(
+            without_userinfo("https://u:pa/ss@h/?q=@"),
+            "https://***@h/?q=@"
+        );
+        assert!(!BaseUri::parse("https://u:pa/ss@h/")
+            .unwrap_err()
+            .contains("pa/ss"));
     }
 }
