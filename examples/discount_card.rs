@@ -26,8 +26,8 @@ use wechatpay_chain_sandbox::Sandbox;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Kept alive until the end: dropping the sandbox stops it.
     let (client, _sandbox) = client()?;
-    // Async calls run on a runtime; the blocking ones run outside it (a blocking
-    // verb inside a runtime is refused, never a deadlock).
+    // Async calls run on a runtime; the blocking ones belong outside it (inside a
+    // runtime they work too, on a helper thread, but hold the runtime's thread).
     let rt = tokio::runtime::Runtime::new()?;
 
     // PATCH: the three async styles, then the three sync ones.

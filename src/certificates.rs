@@ -1,6 +1,8 @@
 //! Platform certificates: downloading `v3/certificates`, decrypting each with the
-//! APIv3 key, verifying the download (with the certificate it brings when its
-//! serial is not yet configured), and refreshing the keys of a running client.
+//! APIv3 key, verifying the download with a platform key already trusted (with the
+//! certificate it brings only to bootstrap a client that trusts no key yet), and
+//! refreshing the keys of a running client. Installing certificates never changes
+//! the key [`Client::encrypt`] encrypts to.
 //!
 //! This is PHP's `bin/CertificateDownloader.php`, as a library call and as
 //! `wxpay certificates`. Merchants on platform public keys (`PUB_KEY_ID_…`) need no
@@ -97,13 +99,16 @@ impl Client {
     /// with the APIv3 key and returns them. The keys of the client are not changed:
     /// see [`install_certificates`](Self::install_certificates).
     ///
-    /// The download is verified like every answer. When it is signed by a
-    /// certificate the client does not know yet (the first download, or a client
-    /// built with [`without_platform_keys`](crate::ClientBuilder::without_platform_keys)),
-    /// it is verified with the certificate of that serial it brings, as
-    /// wechatpay-php's CertificateDownloader does; trust then rests on TLS to
-    /// WeChat's host, so compare the serial with the one shown in the merchant
-    /// platform once.
+    /// The download is verified like every answer: certificates are trusted by a
+    /// chain, so a listing must be signed by a platform key the client already
+    /// trusts, and a listing signed by any other key is [`Error::Verification`],
+    /// even when it brings that key's certificate (a listing cannot vouch for
+    /// itself). The one exception is bootstrap: a client with no platform key at
+    /// all ([`without_platform_keys`](crate::ClientBuilder::without_platform_keys))
+    /// verifies its first download with the certificate of the signing serial the
+    /// download brings, as wechatpay-php's CertificateDownloader does; trust then
+    /// rests on TLS to WeChat's host, so compare the serial with the one shown in
+    /// the merchant platform once.
     ///
     /// ```
     /// use wechatpay_chain_sandbox::Sandbox;
@@ -127,7 +132,9 @@ impl Client {
     /// Adds `certificates` to the platform keys of this client (and of every clone),
     /// replacing keys of the same serial and dropping expired certificates. Keys
     /// without an expiry (`PUB_KEY_ID_…` public keys) are kept. Calls in flight
-    /// finish with the keys they started with.
+    /// finish with the keys they started with. The key
+    /// [`encrypt`](Client::encrypt) uses does not change (name a new one with
+    /// [`encrypt_with`](Client::encrypt_with)).
     ///
     /// ```
     /// use wechatpay_chain_sandbox::Sandbox;
@@ -215,13 +222,18 @@ impl Client {
                 (raw.headers, raw.body, true)
             }
             Err(Error::Verification { reason, response }) => {
-                // Only an answer signed by a key we do not know yet may bootstrap.
-                match self
-                    .verifier()
-                    .verify(&response.headers, &response.body, self.now())
-                {
-                    Err(Rejection::UnknownSerial { .. }) => {
+                // Only a client that trusts no key yet may bootstrap, and only from an
+                // answer signed by a key it does not know.
+                let keys = self.verifier();
+                match keys.verify(&response.headers, &response.body, self.now()) {
+                    Err(Rejection::UnknownSerial { .. }) if keys.serials().is_empty() => {
                         (response.headers, response.body, false)
+                    }
+                    Err(Rejection::UnknownSerial { .. }) => {
+                        return Err(Error::Verification {
+                            reason: format!("{reason}; a certificate listing must be signed by a platform key already trusted (the certificates it brings do not vouch for it)"),
+                            response,
+                        })
                     }
                     _ => return Err(Error::Verification { reason, response }),
                 }
@@ -287,7 +299,8 @@ pub(crate) fn decrypt_listing(
     Ok(out)
 }
 
-/// Verifies a download with the certificates it brings.
+/// Verifies a download with the certificates it brings (bootstrap only: the
+/// client trusts no platform key yet).
 fn bootstrap_verify(
     certificates: &[PlatformCertificate],
     headers: &HeaderMap,

@@ -85,10 +85,12 @@ macro_rules! verbs {
     ($($(#[$doc:meta])* $name:ident, $name_async:ident => $method:ident;)*) => {$(
         $(#[$doc])*
         ///
-        /// Blocking; inside an async runtime it returns [`Error::BlockingInAsync`]
-        #[doc = concat!("(use [`", stringify!($name_async), "`](Self::", stringify!($name_async), ")).")]
+        /// Blocking: it holds the calling thread until the answer is checked. It
+        /// works from any thread, inside an async runtime too, but there it holds a
+        /// runtime thread:
+        #[doc = concat!("in async code use [`", stringify!($name_async), "`](Self::", stringify!($name_async), ").")]
         pub fn $name(&self, options: Value) -> Result<Response, Error> {
-            self.send(Method::$method, options, stringify!($name))
+            self.send(Method::$method, options)
         }
 
         #[doc = concat!("The async twin of [`", stringify!($name), "`](Self::", stringify!($name), ").")]
@@ -222,10 +224,11 @@ impl Chain {
 
     /// Any method, by name (`"GET"`, `"patch"`, or an [`http::Method`]).
     ///
-    /// Blocking; inside an async runtime it returns [`Error::BlockingInAsync`].
+    /// Blocking, like [`get`](Self::get): in async code use
+    /// [`request_async`](Self::request_async).
     pub fn request(&self, method: impl AsRef<str>, options: Value) -> Result<Response, Error> {
         let method = parse_method(method.as_ref())?;
-        self.send(method, options, "request")
+        self.send(method, options)
     }
 
     /// The async twin of [`request`](Self::request).
@@ -259,8 +262,8 @@ impl Chain {
         Ok((self.client.get()?, template))
     }
 
-    fn send(&self, method: Method, options: Value, verb: &'static str) -> Result<Response, Error> {
-        self.send_shaped(method, options, verb, &|_| Ok(()))
+    fn send(&self, method: Method, options: Value) -> Result<Response, Error> {
+        self.send_shaped(method, options, &|_| Ok(()))
     }
 
     fn send_async(
@@ -278,12 +281,8 @@ impl Chain {
         &self,
         method: Method,
         options: Value,
-        verb: &'static str,
         shape: &dyn Fn(&mut Request<Bytes>) -> Result<(), Error>,
     ) -> Result<Response, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsync { verb });
-        }
         let (client, template) = self.parts()?;
         let policy = client.retry_policy();
         let call = Call::new(&method, self.idempotent, &options);

@@ -30,9 +30,10 @@ use crate::verifier::{self, is_unsigned_download, Verifier};
 /// WeChat Pay's production API host.
 pub const DEFAULT_BASE_URI: &str = "https://api.mch.weixin.qq.com/";
 
-/// How many templates [`Client::chain`] interns before it parses further ones per
-/// call (templates are code; a template built from data would otherwise grow the
-/// cache without bound). Indexing always interns.
+/// How many templates a client interns (templates are code; a template built from
+/// data would otherwise grow the cache without bound). Past it, [`Client::chain`]
+/// parses each further template per call, and `client[…]`, which must hand out a
+/// reference, gives a chain whose verbs report the limit.
 const INTERN_LIMIT: usize = 4096;
 
 type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -82,6 +83,13 @@ pub(crate) struct Inner {
     retry: RetryPolicy,
     interned: elsa::sync::FrozenMap<String, Box<Chain>>,
     interned_count: AtomicUsize,
+    /// What `client[…]` returns past [`INTERN_LIMIT`].
+    over_limit: std::sync::OnceLock<Chain>,
+    /// The serial [`Client::encrypt`] encrypts to, chosen among the configured
+    /// keys at build time; installed certificates never replace it.
+    encryption_serial: Option<String>,
+    /// The default transport's timeouts (shown by `Debug`).
+    timeouts: Timeouts,
 }
 
 impl Client {
@@ -91,13 +99,24 @@ impl Client {
     }
 
     /// A chain on a template taken as written: `{name}` and `<name>` placeholders,
-    /// `{+name}` for reserved expansion, no case change.
+    /// `{+name}` for reserved expansion, no case change. Put values in
+    /// placeholders, not into the template: the first 4,096 distinct templates are
+    /// kept (parsed once), later ones are parsed on every call.
     pub fn chain(&self, template: &str) -> Chain {
         if let Some(chain) = self.inner.interned.get(template) {
             return chain.clone();
         }
         if self.inner.interned_count.load(Ordering::Relaxed) < INTERN_LIMIT {
-            return self[template].clone();
+            let chain = &self[template];
+            // Another thread may have reached the limit in between.
+            if !self
+                .inner
+                .over_limit
+                .get()
+                .is_some_and(|over| std::ptr::eq(over, chain))
+            {
+                return chain.clone();
+            }
         }
         Chain::new(
             self.clone(),
@@ -157,6 +176,11 @@ impl Client {
     /// The configured platform key serials.
     pub fn platform_serials(&self) -> Vec<String> {
         self.verifier().serials()
+    }
+
+    /// The serial [`Client::encrypt`] encrypts to (chosen at build time).
+    pub(crate) fn encryption_serial(&self) -> Option<&str> {
+        self.inner.encryption_serial.as_deref()
     }
 
     /// The platform keys now in use (a snapshot: a refresh swaps in a new set).
@@ -220,11 +244,13 @@ impl Client {
             has_client_certificate: inner.has_client_certificate,
             nonce: inner.nonce.as_ref(),
         };
+        let backup = inner.failover.base(Host::Backup).unwrap_or(&inner.base);
         build(
             method,
             template,
             options,
             inner.failover.base(host).unwrap_or(&inner.base),
+            &[&inner.base, backup],
             host,
             &inner.default_headers,
             &v2,
@@ -308,13 +334,7 @@ impl Client {
         let keys = self.verifier();
         let statement = verifier::is_statement(endpoint.full_path.trim_start_matches('/'));
         let checked = match raw.headers().get(verifier::STATEMENT_SHA1) {
-            Some(sha1) if statement => {
-                let digest = format!(
-                    r#"{{"sha1":"{}"}}"#,
-                    String::from_utf8_lossy(sha1.as_bytes())
-                );
-                keys.verify(raw.headers(), digest.as_bytes(), now)
-            }
+            Some(sha1) if statement => verifier::verify_statement(&keys, &raw, sha1, now),
             _ => keys.verify(raw.headers(), raw.body(), now),
         };
         let status = raw.status();
@@ -376,6 +396,13 @@ fn raw_parts(raw: http::Response<Bytes>) -> RawResponse {
 
 /// `client["v3/discount-card/orders/{out_order_no}"]`: the chain for a template,
 /// interned in the client (the PHP SDK's `$instance['…']`).
+///
+/// Each distinct template is kept for the client's lifetime, so write values as
+/// placeholders (`client["v3/pay/transactions/id/{transaction_id}"]` with the id in
+/// the options), never into the template (`client[&format!(…)]`). Past 4,096
+/// distinct templates, a new one gives a chain whose verbs return
+/// [`Error::Template`] saying so, and nothing is sent; [`Client::chain`] has no
+/// such limit.
 impl Index<&str> for Client {
     type Output = Chain;
 
@@ -383,7 +410,21 @@ impl Index<&str> for Client {
         if let Some(chain) = self.inner.interned.get(template) {
             return chain;
         }
-        self.inner.interned_count.fetch_add(1, Ordering::Relaxed);
+        if self.inner.interned_count.fetch_add(1, Ordering::Relaxed) >= INTERN_LIMIT {
+            self.inner.interned_count.fetch_sub(1, Ordering::Relaxed);
+            return self.inner.over_limit.get_or_init(|| {
+                Chain::interned(
+                    self.downgrade(),
+                    Err(Arc::new(Error::Template {
+                        template: "(a template indexed past the limit)".into(),
+                        message: format!(
+                            "client[…] keeps every distinct template and already holds {INTERN_LIMIT}: put values in placeholders ({{name}}) and the options, not into the template, or use client.chain(…)"
+                        ),
+                    })),
+                    "(a template indexed past the limit)",
+                )
+            });
+        }
         let chain = Chain::interned(
             self.downgrade(),
             Template::parse(template).map_err(Arc::new),
@@ -404,6 +445,7 @@ impl fmt::Debug for Client {
             .field("platform_keys", &self.verifier().serials())
             .field("base_uri", &self.inner.base)
             .field("failover", &self.inner.failover)
+            .field("timeouts", &self.inner.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -509,9 +551,13 @@ impl ClientBuilder {
 
     /// Builds without any platform key, for a first download of the platform
     /// certificates ([`Client::download_certificates`](crate::Client::download_certificates)
-    /// verifies that download with the certificate it brings). Until keys are added
-    /// (a download with `install`, or a refresh), every answer is refused as signed
-    /// by an unknown key.
+    /// verifies that download with the certificate it brings: bootstrap, the only
+    /// case where a listing vouches for itself). Until keys are added (a download
+    /// with `install`, or a refresh), every answer is refused as signed by an
+    /// unknown key; once any key is installed, later listings must be signed by a
+    /// trusted one. Such a client has no default encryption key:
+    /// [`Client::encrypt`](crate::Client::encrypt) needs a configured key, so name
+    /// the downloaded one with [`Client::encrypt_with`](crate::Client::encrypt_with).
     pub fn without_platform_keys(mut self) -> Self {
         self.no_platform_keys_yet = true;
         self
@@ -538,13 +584,21 @@ impl ClientBuilder {
         self
     }
 
-    /// A default deadline for each whole request (the `timeout` option overrides it).
+    /// The deadline of each whole API call (default 30 s,
+    /// [`Timeouts::DEFAULT_TIMEOUT`]); the `timeout` option overrides it per call.
+    /// Streamed downloads ([`Client::download_to`](crate::Client::download_to)) use
+    /// it as an idle timeout instead: the longest wait for the answer's head and
+    /// between two chunks of the file, however long the whole transfer takes. The
+    /// default transport's async verbs need a tokio runtime with its time driver
+    /// (as `#[tokio::main]` builds).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.timeout = Some(timeout);
         self
     }
 
-    /// A default deadline for connecting (the `connect_timeout` option overrides it).
+    /// The deadline for connecting (default 5 s,
+    /// [`Timeouts::DEFAULT_CONNECT_TIMEOUT`]); the `connect_timeout` option
+    /// overrides it per call.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.connect_timeout = Some(timeout);
         self
@@ -671,6 +725,8 @@ impl ClientBuilder {
                 "the merchant serial {serial} is configured as a platform key; platform keys are WeChat Pay's (certificate serials or PUB_KEY_ID_…), not the merchant's"
             )));
         }
+        let encryption_serial =
+            crate::sensitive::encryption_key(&verifier).map(|(serial, _)| serial.to_owned());
         let base = BaseUri::parse(self.base_uri.as_deref().unwrap_or(DEFAULT_BASE_URI))
             .map_err(|m| Error::Config(format!("base_uri: {m}")))?;
         let failover = self.failover.build(&base)?;
@@ -684,8 +740,9 @@ impl ClientBuilder {
         default_headers.insert(USER_AGENT, agent);
 
         let has_client_certificate = identity.is_some();
+        let timeouts = self.timeouts.or_defaults();
         let mut reqwest = ReqwestTransport::new(
-            self.timeouts,
+            timeouts,
             self.max_body.unwrap_or(ReqwestTransport::DEFAULT_MAX_BODY),
         );
         if let Some(identity) = identity {
@@ -725,6 +782,9 @@ impl ClientBuilder {
                 retry: self.retry,
                 interned: elsa::sync::FrozenMap::new(),
                 interned_count: AtomicUsize::new(0),
+                over_limit: std::sync::OnceLock::new(),
+                encryption_serial,
+                timeouts,
             }),
         })
     }
@@ -740,7 +800,10 @@ impl fmt::Debug for ClientBuilder {
                 &self.private_key.as_ref().map(|_| "redacted"),
             )
             .field("platform_keys", &self.platform_keys.len())
-            .field("base_uri", &self.base_uri)
+            .field(
+                "base_uri",
+                &self.base_uri.as_deref().map(crate::uri::without_userinfo),
+            )
             .field("failover", &self.failover)
             .field("proxy", &self.proxy.as_ref().map(|_| "redacted"))
             .finish_non_exhaustive()

@@ -6,7 +6,9 @@
 //! The exemption list is [`crate::verifier::is_unsigned_download`]; an exempt file
 //! streams to the writer as it arrives (no size limit, nothing held whole) and its
 //! hash is checked at the end, so a mismatch arrives after the bytes: write to a
-//! temporary file and keep it only on success. Any other endpoint's answer is
+//! temporary file and keep it only on success. Overseas statements stream the same
+//! way: their signature covers the `Wechatpay-Statement-Sha1` header, and the
+//! body's SHA-1 is compared with it at the end. Any other endpoint's answer is
 //! signature-checked whole, as usual, before it is written.
 
 use std::io::Write;
@@ -25,7 +27,7 @@ use crate::error::Error;
 use crate::failover::{self, Call, Host};
 use crate::request::Endpoint;
 use crate::response::Response;
-use crate::verifier::is_unsigned_download;
+use crate::verifier::{is_statement, is_unsigned_download, BodySha1};
 
 /// What `v3/bill/tradebill`, `v3/bill/fundflowbill` and similar calls return:
 /// where to download, and the hash to check the file against.
@@ -103,7 +105,9 @@ impl Client {
     /// success. The URL must be on the client's base URI: the client sends its
     /// credentials nowhere else. The body limit of
     /// [`max_body_size`](crate::ClientBuilder::max_body_size) does not apply to the
-    /// file (it does to an error answer).
+    /// file (it does to an error answer). Blocking, like
+    /// [`Chain::get`](crate::Chain::get): in async code use
+    /// [`download_to_async`](Self::download_to_async).
     ///
     /// ```
     /// use serde_json::json;
@@ -123,13 +127,8 @@ impl Client {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn download_to(&self, info: &DownloadInfo, mut writer: impl Write) -> Result<u64, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::BlockingInAsync {
-                verb: "download_to",
-            });
-        }
         let (template, options) = self.download_call(&info.download_url)?;
-        let mut hasher = None;
+        let mut stream = None;
         // A file streams to the writer as it arrives: once a byte is written, the
         // download cannot move to the other host.
         let written = std::cell::Cell::new(false);
@@ -138,25 +137,24 @@ impl Client {
             download(),
             |host| {
                 let (request, endpoint) = self.download_request(host, &template, &options)?;
-                if !is_unsigned_download(&endpoint.path) {
+                let statement = is_statement(endpoint.full_path.trim_start_matches('/'));
+                if !is_unsigned_download(&endpoint.path) && !statement {
                     // A signed answer is verified whole before anything is written.
                     let raw = self
                         .sync_transport()
                         .call(request)
                         .map_err(|e| self.transport_failed(&endpoint, e))?;
-                    return Ok(Some(checked(info, self.finish(&endpoint, raw)?)?));
+                    return Ok(Fetched::Whole(checked(info, self.finish(&endpoint, raw)?)?));
                 }
-                let hasher = match &mut hasher {
-                    Some(h) => h,
-                    None => {
-                        hasher.insert(FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?)
-                    }
+                let check = match &mut stream {
+                    Some(check) => check,
+                    None => stream.insert(StreamCheck::new(info, statement)?),
                 };
                 let head = self
                     .sync_transport()
                     .call_into(request, &mut |chunk: &[u8]| {
                         written.set(true);
-                        hasher.update(chunk);
+                        check.update(chunk);
                         writer.write_all(chunk).map_err(|e| write_error(&e))
                     })
                     .map_err(|e| self.transport_failed(&endpoint, e))?;
@@ -165,17 +163,22 @@ impl Client {
                         .finish(&endpoint, head)
                         .and_then(|_| Err(unexpected_success()));
                 }
-                Ok(None)
+                Ok(Fetched::Streamed(head, endpoint))
             },
             &|| written.get(),
         )?;
-        if let Some(body) = fetched {
-            writer.write_all(&body).map_err(|e| write_error(&e))?;
-            writer.flush().map_err(|e| write_error(&e))?;
-            return Ok(body.len() as u64);
+        match (fetched, stream) {
+            (Fetched::Whole(body), _) => {
+                writer.write_all(&body).map_err(|e| write_error(&e))?;
+                writer.flush().map_err(|e| write_error(&e))?;
+                Ok(body.len() as u64)
+            }
+            (Fetched::Streamed(head, endpoint), Some(check)) => {
+                writer.flush().map_err(|e| write_error(&e))?;
+                check.check(self, &endpoint, head)
+            }
+            (Fetched::Streamed(..), None) => Err(unchecked_unsigned()),
         }
-        writer.flush().map_err(|e| write_error(&e))?;
-        hasher.ok_or_else(unchecked_unsigned)?.check(true)
     }
 
     /// The async twin of [`download_to`](Self::download_to), writing to a
@@ -195,7 +198,8 @@ impl Client {
             let prepared = self.download_request(host, &template, &options);
             async move {
                 let (request, endpoint) = prepared?;
-                if !is_unsigned_download(&endpoint.path) {
+                let statement = is_statement(endpoint.full_path.trim_start_matches('/'));
+                if !is_unsigned_download(&endpoint.path) && !statement {
                     let raw = self
                         .async_transport()
                         .call(request)
@@ -203,7 +207,7 @@ impl Client {
                         .map_err(|e| self.transport_failed(&endpoint, e))?;
                     return Ok(Fetched::Whole(checked(info, self.finish(&endpoint, raw)?)?));
                 }
-                let hasher = FileHasher::for_info(info)?.ok_or_else(unchecked_unsigned)?;
+                let check = StreamCheck::new(info, statement)?;
                 let (parts, mut stream) = self
                     .async_transport()
                     .call_stream(request)
@@ -220,27 +224,28 @@ impl Client {
                         .finish(&endpoint, raw)
                         .and_then(|_| Err(unexpected_success()));
                 }
-                Ok(Fetched::Streaming(hasher, stream))
+                let head = http::Response::from_parts(parts, bytes::Bytes::new());
+                Ok(Fetched::Streamed(head, (endpoint, check, stream)))
             }
         })
         .await?;
-        let (mut hasher, mut stream) = match fetched {
+        let (head, (endpoint, mut check, mut stream)) = match fetched {
             Fetched::Whole(body) => {
                 writer.write_all(&body).await.map_err(|e| write_error(&e))?;
                 writer.flush().await.map_err(|e| write_error(&e))?;
                 return Ok(body.len() as u64);
             }
-            Fetched::Streaming(hasher, stream) => (hasher, stream),
+            Fetched::Streamed(head, rest) => (head, rest),
         };
         while let Some(chunk) = stream.try_next().await? {
-            hasher.update(&chunk);
+            check.update(&chunk);
             writer
                 .write_all(&chunk)
                 .await
                 .map_err(|e| write_error(&e))?;
         }
         writer.flush().await.map_err(|e| write_error(&e))?;
-        hasher.check(true)
+        check.check(self, &endpoint, head)
     }
 
     /// The signed GET for a download on `host`, and where it goes.
@@ -281,7 +286,7 @@ impl Client {
                     "download_url",
                     format!(
                         "`{}` is not on the client's base URI {base} (or its backup); the client sends its credentials nowhere else",
-                        clip(url)
+                        clip(&crate::uri::without_userinfo(url))
                     ),
                 )
             })?;
@@ -322,10 +327,11 @@ fn download() -> Call {
     Call::new(&http::Method::GET, true, &Value::Null)
 }
 
-/// An async download's answer: verified whole, or a file to stream to the writer.
-enum Fetched {
+/// A download's answer: verified whole, or a file streamed to the writer (`S`: its
+/// endpoint when blocking; its endpoint, check and body stream when async).
+enum Fetched<S> {
     Whole(bytes::Bytes),
-    Streaming(FileHasher, crate::transport::BodyStream),
+    Streamed(http::Response<bytes::Bytes>, S),
 }
 
 /// A non-2xx answer always becomes an error in `finish`; this only keeps the
@@ -333,6 +339,65 @@ enum Fetched {
 fn unexpected_success() -> Error {
     Error::Integrity {
         reason: "the download answered with an error status".into(),
+    }
+}
+
+/// What a streamed download is checked by once its last byte arrived: the hash
+/// its [`DownloadInfo`] names, and for an overseas statement the signed
+/// `Wechatpay-Statement-Sha1` (the signature covers that header, not the body).
+struct StreamCheck {
+    file: Option<FileHasher>,
+    statement: Option<Sha1>,
+    length: u64,
+}
+
+impl StreamCheck {
+    /// Refuses a download nothing would check: unsigned, and no hash given.
+    fn new(info: &DownloadInfo, statement: bool) -> Result<StreamCheck, Error> {
+        let file = FileHasher::for_info(info)?;
+        if file.is_none() && !statement {
+            return Err(unchecked_unsigned());
+        }
+        Ok(StreamCheck {
+            file,
+            statement: statement.then(Sha1::new),
+            length: 0,
+        })
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.length += chunk.len() as u64;
+        if let Some(h) = &mut self.file {
+            h.update(chunk);
+        }
+        if let Some(h) = &mut self.statement {
+            h.update(chunk);
+        }
+    }
+
+    /// The file's length when every check passes; `head` is the answer without
+    /// its body (already written).
+    fn check(
+        self,
+        client: &Client,
+        endpoint: &Endpoint,
+        mut head: http::Response<bytes::Bytes>,
+    ) -> Result<u64, Error> {
+        if let Some(sha1) = self.statement {
+            head.extensions_mut()
+                .insert(BodySha1(hex(&sha1.finalize())));
+            client.finish(endpoint, head).map_err(|e| match e {
+                Error::Verification { reason, response } => Error::Verification {
+                    reason: format!("{reason}; discard what was written"),
+                    response,
+                },
+                other => other,
+            })?;
+        }
+        match self.file {
+            Some(file) => file.check(true),
+            None => Ok(self.length),
+        }
     }
 }
 

@@ -30,7 +30,13 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Everything that can go wrong between building a chain and reading its answer.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` (what `fn main() -> Result<(), Error>` prints) is as readable as
+/// `Display`: the variant and its fields, an answer's status, `code`, `message`,
+/// `Request-ID` and a short preview of its body, never its headers (signatures) or
+/// anything secret. The whole answer stays available through
+/// [`raw_response`](Self::raw_response).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The client configuration is incomplete or inconsistent (builder checks).
@@ -74,14 +80,6 @@ pub enum Error {
         key: String,
         /// What is wrong with it.
         message: String,
-    },
-
-    /// A blocking verb was called from inside an async runtime, where it would stall
-    /// the executor.
-    #[error("`{verb}` blocks the thread and was called inside an async runtime; use `{verb}_async(…).await` instead")]
-    BlockingInAsync {
-        /// The blocking verb that was called (e.g. `get`).
-        verb: &'static str,
     },
 
     /// The request could not be sent or its answer not received. The message ends
@@ -135,6 +133,87 @@ pub enum Error {
     },
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(message) => f.debug_tuple("Config").field(message).finish(),
+            Error::Key { what, message } => f
+                .debug_struct("Key")
+                .field("what", what)
+                .field("message", message)
+                .finish(),
+            Error::Template { template, message } => f
+                .debug_struct("Template")
+                .field("template", template)
+                .field("message", message)
+                .finish(),
+            Error::Placeholder {
+                template,
+                placeholder,
+                message,
+            } => f
+                .debug_struct("Placeholder")
+                .field("template", template)
+                .field("placeholder", placeholder)
+                .field("message", message)
+                .finish(),
+            Error::Option { key, message } => f
+                .debug_struct("Option")
+                .field("key", key)
+                .field("message", message)
+                .finish(),
+            Error::Transport { kind, source } => f
+                .debug_struct("Transport")
+                .field("kind", kind)
+                .field("message", &with_causes(source.as_ref()))
+                .finish(),
+            Error::Verification { reason, response } => f
+                .debug_struct("Verification")
+                .field("reason", reason)
+                .field("status", &response.status)
+                .field("request_id", &request_id(&response.headers))
+                .field("body", &Preview(&response.body))
+                .finish(),
+            Error::Api(api) => fmt::Debug::fmt(api, f),
+            Error::Decode { source, body } => f
+                .debug_struct("Decode")
+                .field("error", &source.to_string())
+                .field("body", &Preview(body))
+                .finish(),
+            Error::Notification { reason } => f
+                .debug_struct("Notification")
+                .field("reason", reason)
+                .finish(),
+            Error::Integrity { reason } => {
+                f.debug_struct("Integrity").field("reason", reason).finish()
+            }
+        }
+    }
+}
+
+/// The `Request-ID` header of an answer, for quoting to WeChat Pay support.
+fn request_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(crate::response::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The start of a body, as text, with its length: enough to recognise a gateway
+/// page or a truncated answer without dumping megabytes.
+struct Preview<'a>(&'a [u8]);
+
+impl fmt::Debug for Preview<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 200;
+        let text = String::from_utf8_lossy(&self.0[..self.0.len().min(SHOWN)]);
+        if self.0.len() > SHOWN {
+            write!(f, "{:?}… ({} bytes)", text, self.0.len())
+        } else {
+            write!(f, "{text:?}")
+        }
+    }
+}
+
 /// The class of a [`Error::Transport`] failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -176,7 +255,9 @@ pub struct RawResponse {
 }
 
 /// A non-2xx answer from WeChat Pay, with its error JSON decoded where present.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the decoded fields and a preview of the body, not the headers.
+#[derive(Clone)]
 pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -211,6 +292,20 @@ impl fmt::Display for ApiError {
             f.write_str(" [unverified]")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Api")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("detail", &self.detail)
+            .field("request_id", &self.request_id)
+            .field("verified", &self.verified)
+            .field("body", &Preview(&self.response.body))
+            .finish()
     }
 }
 
@@ -260,7 +355,7 @@ impl Error {
     }
 
     /// True for failures that happened before anything was sent (configuration,
-    /// template, placeholder, option, misuse of a blocking verb).
+    /// key, template, placeholder, option).
     pub fn is_before_send(&self) -> bool {
         matches!(
             self,
@@ -269,7 +364,6 @@ impl Error {
                 | Error::Template { .. }
                 | Error::Placeholder { .. }
                 | Error::Option { .. }
-                | Error::BlockingInAsync { .. }
         )
     }
 

@@ -88,6 +88,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod blocking;
 pub mod certificates;
 mod chain;
 mod client;

@@ -185,8 +185,8 @@ impl Chain {
     /// client's [`RetryPolicy`](crate::RetryPolicy) only when the chain is marked
     /// [`idempotent`](Chain::idempotent); each attempt is signed afresh.
     ///
-    /// Blocking; inside an async runtime it returns [`Error::BlockingInAsync`] (use
-    /// [`upload_async`](Self::upload_async)).
+    /// Blocking, like [`get`](Self::get): in async code use
+    /// [`upload_async`](Self::upload_async).
     ///
     /// ```
     /// use serde_json::Value;
@@ -204,7 +204,7 @@ impl Chain {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn upload(&self, media: &Media, options: Value) -> Result<Response, Error> {
-        self.send_shaped(Method::POST, options, "upload", &|r| media.shape(r))
+        self.send_shaped(Method::POST, options, &|r| media.shape(r))
     }
 
     /// The async twin of [`upload`](Self::upload).

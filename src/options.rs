@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, AUTHORIZATION};
+use http::header::{
+    HeaderName, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING,
+};
 use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 
@@ -39,13 +41,38 @@ pub(crate) struct RequestOptions {
     pub(crate) security: bool,
 }
 
-/// Per-request timeouts, carried to the transport in the request's extensions.
+/// Per-request timeouts, carried to the transport in the request's extensions
+/// (`None`: the client's default), and the client's defaults.
+///
+/// `timeout` bounds a whole API call (connecting, sending, the answer's head and
+/// body). A streamed download ([`Client::download_to`](crate::Client::download_to))
+/// may take longer than any fixed deadline, so for it the same duration bounds
+/// each wait instead: for the answer's head, and between two chunks of its body
+/// (an idle timeout).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timeouts {
     /// The whole request's deadline (the `timeout` option).
     pub timeout: Option<Duration>,
     /// The connection's deadline (the `connect_timeout` option).
     pub connect_timeout: Option<Duration>,
+}
+
+impl Timeouts {
+    /// The client's default deadline for a whole API call: 30 s.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The client's default deadline for connecting: 5 s.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// These timeouts, with the defaults where none is set: no call waits forever.
+    pub fn or_defaults(self) -> Timeouts {
+        Timeouts {
+            timeout: Some(self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT)),
+            connect_timeout: Some(
+                self.connect_timeout
+                    .unwrap_or(Self::DEFAULT_CONNECT_TIMEOUT),
+            ),
+        }
+    }
 }
 
 /// Borrows the option map of a call. `Value::Null` means no options.
@@ -243,6 +270,10 @@ fn parse_query(value: &Value) -> Result<Option<String>, Error> {
     }
 }
 
+/// Headers that say where and how the request travels: given by hand they could
+/// make the bytes on the wire differ from the bytes signed.
+const FRAMING: [HeaderName; 4] = [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION];
+
 fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
     let Value::Object(map) = value else {
         return Err(Error::option(
@@ -262,6 +293,12 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
             return Err(Error::option(
                 key,
                 "is set by the signer and cannot be given",
+            ));
+        }
+        if FRAMING.contains(&header) {
+            return Err(Error::option(
+                key,
+                "is set by the HTTP stack from what is sent (what is signed is what is sent) and cannot be given",
             ));
         }
         let Some(text) = scalar_to_string(v) else {
@@ -357,6 +394,11 @@ mod tests {
                 "headers.Authorization",
             ),
             (json!({"headers": {"X-A": "a\nb"}}), "headers.X-A"),
+            (json!({"headers": {"host": "evil"}}), "headers.host"),
+            (
+                json!({"headers": {"Transfer-Encoding": "chunked"}}),
+                "HTTP stack",
+            ),
             (json!({"headers": {"bad name": "x"}}), "headers.bad name"),
             (json!({"timeout": 0}), "option `timeout`"),
             (json!({"connect_timeout": "5"}), "option `connect_timeout`"),

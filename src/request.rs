@@ -54,14 +54,16 @@ impl Endpoint {
 }
 
 /// Builds the unsigned request for `method` on `template` with `options`, sent to
-/// `base` (the client's `host`) unless the `base_uri` option names another; `started`
-/// is only recorded.
+/// `base` (the client's `host`) unless the `base_uri` option names another, which
+/// must be a WeChat Pay host or one of `own` (the client's base and backup);
+/// `started` is only recorded.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build(
     method: Method,
     template: &Template,
     options: &Value,
     base: &BaseUri,
+    own: &[&BaseUri],
     host: Host,
     default_headers: &HeaderMap,
     v2: &v2::Context<'_>,
@@ -78,6 +80,24 @@ pub(crate) fn build(
     let opts = RequestOptions::parse(template, map, apiv2)?;
     let timeouts = opts.timeouts();
     let own_base = opts.base_uri.clone();
+    if let Some(requested) = &own_base {
+        // The Authorization header goes only to WeChat Pay.
+        if !crate::uri::is_allowed_host(requested, own) {
+            return Err(Error::option(
+                "base_uri",
+                format!(
+                    "`{}` is not a WeChat Pay host (*.{}) nor this client's base host{}; the signed Authorization header goes nowhere else",
+                    requested.host(),
+                    crate::uri::WECHATPAY_DOMAIN,
+                    if crate::uri::is_loopback(requested.host()) {
+                        " (loopback is allowed only when the client's base is loopback)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
     let host = if own_base.is_some() {
         Host::Requested
     } else {
@@ -176,6 +196,7 @@ mod tests {
             t,
             options,
             &base(),
+            &[&base()],
             Host::Primary,
             &HeaderMap::new(),
             &ctx,

@@ -36,9 +36,13 @@ impl Client {
     /// Encrypts a sensitive field (a name, an ID or bank card number, a phone
     /// number) with RSA-OAEP (SHA-1, MGF1-SHA-1) for WeChat Pay.
     ///
-    /// The key is a `PUB_KEY_ID_…` public key when one is configured, else the
-    /// platform certificate that stays valid longest. Every field of one call must be
-    /// encrypted with the same key, named in its `Wechatpay-Serial` header.
+    /// The key is chosen among the keys given to the builder, once, when the client
+    /// is built: a `PUB_KEY_ID_…` public key when one is configured, else the
+    /// platform certificate that stays valid longest. Certificates downloaded and
+    /// installed later never replace it (a new key to encrypt personal data to is a
+    /// decision for the caller): name one with [`encrypt_with`](Self::encrypt_with).
+    /// Every field of one call must be encrypted with the same key, named in its
+    /// `Wechatpay-Serial` header.
     ///
     /// ```
     /// use serde_json::json;
@@ -65,11 +69,16 @@ impl Client {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn encrypt(&self, plaintext: impl AsRef<[u8]>) -> Result<Encrypted, Error> {
-        let keys = self.verifier();
-        let (serial, key) = encryption_key(&keys).ok_or_else(|| {
+        let serial = self.encryption_serial().ok_or_else(|| {
             Error::Config(
-                "no platform key to encrypt with; configure one (.platform_key or .platform_certificate) or download the certificates".into(),
+                "no platform key was configured to encrypt with; configure one (.platform_key or .platform_certificate), or name a downloaded certificate with encrypt_with(serial, …)".into(),
             )
+        })?;
+        let keys = self.verifier();
+        let key = keys.key(serial).ok_or_else(|| {
+            Error::Config(format!(
+                "the encryption key {serial} is no longer installed (an expired certificate is dropped); name another with encrypt_with(serial, …)"
+            ))
         })?;
         Ok(Encrypted {
             ciphertext: oaep::encrypt(key, plaintext.as_ref())?,
@@ -123,8 +132,9 @@ impl Client {
     }
 }
 
-/// The key [`Client::encrypt`] uses: a `PUB_KEY_ID_…` key first, else the
-/// certificate valid longest, else any key (by serial, for a stable choice).
+/// The key [`Client::encrypt`] uses, chosen among the configured keys at build
+/// time: a `PUB_KEY_ID_…` key first, else the certificate valid longest, else any
+/// key (by serial, for a stable choice).
 pub(crate) fn encryption_key(keys: &Verifier) -> Option<(&str, &PublicKey)> {
     let entries = keys.entries();
     if let Some(found) = entries

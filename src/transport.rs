@@ -3,9 +3,13 @@
 //! Both traits move `http` types, so any HTTP stack (or a closure, in tests) can
 //! carry the signed request. The default is [`ReqwestTransport`]: one connection pool
 //! per flavour, keep-alive on, redirects never followed (the Authorization header
-//! must not travel to another host). Blocking calls run reqwest's async client on a
+//! must not travel to another host), every call bounded in time (see
+//! [`Timeouts`]: a whole-call deadline for API calls, an idle timeout for streamed
+//! downloads). Blocking calls run reqwest's async client on a
 //! current-thread runtime driven by the calling thread itself: no hand-off to a
-//! background thread and back (context switches) per request.
+//! background thread and back (context switches) per request, except on a thread
+//! where a tokio runtime is current, where [`crate::blocking`] hands the call to a
+//! helper thread.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -243,15 +247,9 @@ impl ReqwestTransport {
         }
     }
 
-    /// The runtime blocking calls drive, refused inside another runtime (where
-    /// driving one would panic, and blocking would stall that runtime's thread).
+    /// The runtime blocking calls drive, created on first use. Driven only off
+    /// other runtimes' threads ([`crate::blocking`]).
     fn blocking_runtime(&self) -> Result<&tokio::runtime::Runtime, Error> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(transport_error(
-                "a blocking call inside an async runtime would stall it; use the async verbs",
-                TransportKind::Other,
-            ));
-        }
         let runtime = self.blocking_runtime.get_or_init(|| {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -357,8 +355,10 @@ impl ReqwestTransport {
 impl SyncHttpClient for ReqwestTransport {
     fn call(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let (pool, req) = self.prepare(request, &self.blocking_pools)?;
-        let runtime = self.blocking_runtime()?;
-        runtime.block_on(execute(pool, req, self.max_body))
+        crate::blocking::off_runtime(|| {
+            let runtime = self.blocking_runtime()?;
+            runtime.block_on(execute(pool, req, self.max_body))
+        })
     }
 
     fn call_into(
@@ -367,18 +367,24 @@ impl SyncHttpClient for ReqwestTransport {
         sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<Response<Bytes>, Error> {
         let (pool, req) = self.prepare(request, &self.blocking_pools)?;
-        let runtime = self.blocking_runtime()?;
+        let (req, idle) = streamed(req);
         let max_body = self.max_body;
-        runtime.block_on(async move {
-            let mut res = pool.execute(req).await.map_err(classify)?;
-            if !res.status().is_success() {
-                return read_whole(res, max_body).await;
-            }
-            while let Some(chunk) = res.chunk().await.map_err(classify)? {
-                sink(&chunk)?;
-            }
-            head_of(res, Bytes::new())
-        })
+        crate::blocking::off_runtime_into(
+            |sink| {
+                let runtime = self.blocking_runtime()?;
+                runtime.block_on(async move {
+                    let mut res = within(idle, pool.execute(req)).await?;
+                    if !res.status().is_success() {
+                        return within(idle, read_whole(res, max_body)).await;
+                    }
+                    while let Some(chunk) = within(idle, res.chunk()).await? {
+                        sink(&chunk)?;
+                    }
+                    head_of(res, Bytes::new())
+                })
+            },
+            sink,
+        )
     }
 }
 
@@ -400,19 +406,16 @@ impl AsyncHttpClient for ReqwestTransport {
         let max_body = self.max_body;
         Box::pin(async move {
             let (pool, req) = prepared?;
-            let res = pool.execute(req).await.map_err(classify)?;
+            let (req, idle) = streamed(req);
+            let res = within(idle, pool.execute(req)).await?;
             if !res.status().is_success() {
-                let (parts, body) = read_whole(res, max_body).await?.into_parts();
+                let (parts, body) = within(idle, read_whole(res, max_body)).await?.into_parts();
                 let stream: BodyStream = Box::pin(futures::stream::once(async move { Ok(body) }));
                 return Ok(Response::from_parts(parts, stream));
             }
             let head = head_of(&res, ())?;
-            let stream = futures::stream::try_unfold(res, |mut res| async move {
-                Ok(res
-                    .chunk()
-                    .await
-                    .map_err(classify)?
-                    .map(|chunk| (chunk, res)))
+            let stream = futures::stream::try_unfold(res, move |mut res| async move {
+                Ok(within(idle, res.chunk()).await?.map(|chunk| (chunk, res)))
             });
             let (parts, ()) = head.into_parts();
             Ok(Response::from_parts(parts, Box::pin(stream) as BodyStream))
@@ -436,6 +439,48 @@ impl ReqwestTransport {
         check_url(req.url(), &signed)?;
         *req.timeout_mut() = timeout;
         Ok((pool, req))
+    }
+}
+
+/// A streamed download's request: no deadline for the whole transfer (a large file
+/// may take longer than any), its timeout returned to bound each wait instead.
+fn streamed(mut req: reqwest::Request) -> (reqwest::Request, Option<Duration>) {
+    let idle = req.timeout_mut().take();
+    (req, idle)
+}
+
+/// Awaits `step` (the answer's head, or the next chunk of its body) for at most
+/// `idle`: the idle timeout of streamed downloads.
+async fn within<T, E: IntoTransportError>(
+    idle: Option<Duration>,
+    step: impl Future<Output = Result<T, E>>,
+) -> Result<T, Error> {
+    let Some(limit) = idle else {
+        return step.await.map_err(E::into_transport_error);
+    };
+    match tokio::time::timeout(limit, step).await {
+        Ok(outcome) => outcome.map_err(E::into_transport_error),
+        Err(_) => Err(transport_error(
+            format!("no data for {limit:?} (the idle timeout of a streamed download)"),
+            TransportKind::Timeout,
+        )),
+    }
+}
+
+/// The errors a transport step may end with.
+trait IntoTransportError {
+    fn into_transport_error(self) -> Error;
+}
+
+impl IntoTransportError for reqwest::Error {
+    fn into_transport_error(self) -> Error {
+        classify(self)
+    }
+}
+
+impl IntoTransportError for Error {
+    fn into_transport_error(self) -> Error {
+        self
     }
 }
 

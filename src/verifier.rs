@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use http::HeaderMap;
+use sha1::{Digest, Sha1};
 
 use crate::crypto::PublicKey;
 
@@ -58,6 +59,14 @@ pub enum Rejection {
         /// The serial of the key that was used.
         serial: String,
     },
+    /// An overseas statement whose body does not hash to the signed
+    /// `Wechatpay-Statement-Sha1`.
+    StatementDigest {
+        /// The SHA-1 the signed header declares.
+        declared: String,
+        /// The SHA-1 of the body received.
+        actual: String,
+    },
 }
 
 impl fmt::Display for Rejection {
@@ -81,6 +90,11 @@ impl fmt::Display for Rejection {
             Rejection::BadSignature { serial } => {
                 write!(f, "the signature does not match the body (platform key {serial})")
             }
+            Rejection::StatementDigest { declared, actual } => write!(
+                f,
+                "the statement body hashes (SHA-1) to {actual}, not the signed `{STATEMENT_SHA1}` {:?}",
+                truncate(declared)
+            ),
         }
     }
 }
@@ -202,6 +216,38 @@ pub fn is_unsigned_download(path: &str) -> bool {
         || p.starts_with("v3/transferdownload/")
         || p == "v3/new-tax-control-fapiao/download"
         || p.starts_with("v3/new-tax-control-fapiao/download/")
+}
+
+/// The SHA-1 (hex) of an answer's body when the body itself is not kept (a
+/// statement streamed to a writer), in the answer's extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct BodySha1(pub(crate) String);
+
+/// Verifies an overseas statement: the signature covers `{"sha1":"<declared>"}`
+/// built from the `Wechatpay-Statement-Sha1` header, and the body must hash to that
+/// SHA-1 (else a validly signed header would vouch for any body). The body's hash is
+/// [`BodySha1`] when present, else computed from the body.
+pub(crate) fn verify_statement(
+    keys: &Verifier,
+    raw: &http::Response<bytes::Bytes>,
+    declared: &http::HeaderValue,
+    now: i64,
+) -> Result<(), Rejection> {
+    let declared = String::from_utf8_lossy(declared.as_bytes());
+    let signed = format!(r#"{{"sha1":"{declared}"}}"#);
+    keys.verify(raw.headers(), signed.as_bytes(), now)?;
+    let actual = match raw.extensions().get::<BodySha1>() {
+        Some(streamed) => streamed.0.clone(),
+        None => crate::encoding::hex(&Sha1::digest(raw.body())),
+    };
+    if declared.trim().eq_ignore_ascii_case(&actual) {
+        Ok(())
+    } else {
+        Err(Rejection::StatementDigest {
+            declared: declared.into_owned(),
+            actual,
+        })
+    }
 }
 
 /// Whether `path` is an overseas statement download, whose signature covers

@@ -194,20 +194,6 @@ fn builder_refuses_bad_configuration() {
     }
 }
 
-#[tokio::test]
-async fn a_blocking_verb_inside_a_runtime_is_an_error_naming_the_async_twin() {
-    let client = client("https://api.mch.weixin.qq.com/");
-    let err = client
-        .chain("v3/certificates")
-        .get(Value::Null)
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::BlockingInAsync { verb: "get" }),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("get_async"), "{err}");
-}
-
 #[test]
 fn debug_output_hides_secrets() {
     let client = client("https://api.mch.weixin.qq.com/");

@@ -123,11 +123,11 @@ fn a_download_that_does_not_verify_or_decrypt_is_refused() {
     assert!(err.contains("does not authenticate"), "{err}");
 
     // A listing whose certificate is genuine but whose answer is signed by another
-    // key under the certificate's serial: the bootstrap check fails.
-    // The forgery is answered by a closure transport.
+    // key under the certificate's serial: the bootstrap check (a client with no
+    // platform key yet) fails. The forgery is answered by a closure transport.
     let forged = forged_answer(&sandbox);
-    let client = sandbox
-        .client_builder()
+    let client = bare_builder(&sandbox)
+        .without_platform_keys()
         .sync_http_client(move |_req: http::Request<bytes::Bytes>| Ok(forged.clone()))
         .build()
         .unwrap();
@@ -197,13 +197,11 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
         .start_async()
         .await
         .unwrap();
-    // Starts knowing only the public key id: the sandbox's answers (signed under the
-    // certificate) fail until the refresh installs the certificate.
+    // Starts with no platform key: the sandbox's answers (signed under the
+    // certificate) fail until the refresh bootstraps and installs the certificate;
+    // later refreshes are verified with it.
     let client = bare_builder(&sandbox)
-        .platform_key(
-            sandbox.platform_serial(),
-            sandbox.keys().platform_public_key().clone(),
-        )
+        .without_platform_keys()
         .build()
         .unwrap();
     assert!(client

@@ -4,7 +4,8 @@
 //! wxpay sandbox [--port PORT] [--keys DIR [--tls]]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox]
-//! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags] [--sandbox]
+//! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags]
+//!                   [--platform-key PEM [--platform-serial ID]] [--sandbox]
 //! ```
 
 use std::io::Write as _;
@@ -79,10 +80,15 @@ struct Certificates {
     /// The merchant private key (PEM file).
     #[arg(long, env = "WECHATPAY_PRIVATE_KEY", value_name = "PATH")]
     private_key: Option<PathBuf>,
-    /// A platform certificate already trusted (PEM file); without it the download
-    /// is verified with the certificate it brings.
+    /// A platform key already trusted (PEM: a certificate, or a public key with
+    /// --platform-serial): the download must be signed by it. Without it (first
+    /// download only) the download is verified with the certificate it brings.
     #[arg(long, env = "WECHATPAY_PLATFORM_KEY", value_name = "PATH")]
     platform_key: Option<PathBuf>,
+    /// The serial or public key id (PUB_KEY_ID_…) of --platform-key (read from the
+    /// certificate when not given).
+    #[arg(long, env = "WECHATPAY_PLATFORM_SERIAL")]
+    platform_serial: Option<String>,
     /// The base URI (default: the production host, api.mch.weixin.qq.com).
     #[arg(long, env = "WECHATPAY_BASE_URI")]
     base_uri: Option<String>,
@@ -245,9 +251,16 @@ fn certificates_client(args: &Certificates) -> Result<Client, Error> {
         .serial(serial)
         .private_key(PrivateKey::from_file(private_key)?)
         .apiv3_key(apiv3_key);
-    builder = match &args.platform_key {
-        Some(path) => builder.platform_certificate(PublicKey::from_file(path)?),
-        None => builder.without_platform_keys(),
+    builder = match (&args.platform_key, &args.platform_serial) {
+        (Some(path), Some(id)) => builder.platform_key(id, PublicKey::from_file(path)?),
+        (Some(path), None) => builder.platform_certificate(PublicKey::from_file(path)?),
+        (None, Some(_)) => {
+            return Err(usage(
+                "--platform-serial",
+                "names the key given with --platform-key; give that file too".into(),
+            ))
+        }
+        (None, None) => builder.without_platform_keys(),
     };
     if let Some(base) = &args.base_uri {
         builder = builder.base_uri(base);

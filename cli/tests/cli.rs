@@ -301,3 +301,73 @@ fn wxpay_sandbox_tls_needs_a_keys_directory() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--keys"), "{stderr}");
 }
+
+/// Rule: `wxpay certificates --platform-key` verifies the download with that key.
+#[test]
+fn wxpay_certificates_verifies_with_the_given_platform_key() {
+    let sandbox = wechatpay_chain_sandbox::Sandbox::start().unwrap(); // signs with its PUB_KEY_ID_
+    let fixture = sandbox.keys();
+    let keys = temp_dir("platform-key-files");
+    std::fs::create_dir_all(&keys).unwrap();
+    for (file, pem) in [
+        ("merchant_private.pem", fixture.merchant_private_pem()),
+        ("platform_public.pem", fixture.platform_public_pem()),
+        (
+            "platform_cert.pem",
+            fixture.platform_certificate_pem().unwrap(),
+        ),
+    ] {
+        std::fs::write(keys.join(file), pem).unwrap();
+    }
+    let keys = keys.display().to_string();
+    let out = temp_dir("platform-key-out");
+    let run = |extra: &[&str]| {
+        Command::new(WXPAY)
+            .args(["certificates", "--output"])
+            .arg(&out)
+            .args([
+                "--mchid",
+                sandbox.mchid(),
+                "--serial",
+                sandbox.merchant_serial(),
+                "--apiv3-key",
+                wechatpay_chain_sandbox::APIV3_KEY,
+            ])
+            .args(["--private-key", &format!("{keys}/merchant_private.pem")])
+            .args(["--base-uri", sandbox.url()])
+            .args(extra)
+            .env_clear()
+            .output()
+            .unwrap()
+    };
+    // Another key than the one signing: refused, nothing written.
+    let refused = run(&["--platform-key", &format!("{keys}/platform_cert.pem")]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("already trusted"), "{stderr}");
+    assert!(!out
+        .join(format!(
+            "wechatpay_{}.pem",
+            fixture.platform_certificate_serial().unwrap()
+        ))
+        .exists());
+    // The signing key, by its id: accepted.
+    let accepted = run(&[
+        "--platform-key",
+        &format!("{keys}/platform_public.pem"),
+        "--platform-serial",
+        sandbox.platform_serial(),
+    ]);
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    assert!(out
+        .join(format!(
+            "wechatpay_{}.pem",
+            fixture.platform_certificate_serial().unwrap()
+        ))
+        .exists());
+    let _ = std::fs::remove_dir_all(&out);
+}

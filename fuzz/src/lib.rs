@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request};
 use serde_json::{Map, Value};
+use wechatpay_chain::v2;
 use wechatpay_chain::verifier::{self, Verifier};
 use wechatpay_chain::{normalize_segment, Client, Endpoint, Error, PrivateKey, PublicKey};
 
@@ -267,4 +268,39 @@ pub fn verifier(data: &[u8]) {
     } else if which % 7 == 0 && body == s.body {
         panic!("refused the signed answer");
     }
+}
+
+/// The APIv2 XML reader (answers and notifications, read before any sign check).
+/// Input: any bytes as text. Oracle: no panic and no stack overflow; what it accepts
+/// nests no deeper than the limit, and writing it back gives XML it reads again.
+pub fn xml(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let Ok(map) = v2::from_xml(&text) else {
+        return;
+    };
+    // The root is one level; its children start the second.
+    assert!(
+        depth_of_map(&map) < v2::MAX_DEPTH,
+        "accepted nesting deeper than the limit"
+    );
+    let written = v2::to_xml(&map);
+    if let Err(e) = v2::from_xml(&written) {
+        panic!("reading back what was written failed: {e}: {written}");
+    }
+}
+
+/// How many levels of maps `map` holds (1 for a flat map).
+fn depth_of_map(map: &Map<String, Value>) -> usize {
+    // Iterative, like the reader: the oracle must not overflow where the reader did not.
+    let mut deepest = 0;
+    let mut pending = vec![(map, 1usize)];
+    while let Some((m, depth)) = pending.pop() {
+        deepest = deepest.max(depth);
+        for v in m.values() {
+            if let Value::Object(child) = v {
+                pending.push((child, depth + 1));
+            }
+        }
+    }
+    deepest
 }

@@ -27,8 +27,11 @@
 //!   added unless given or `nonceless: true`; `sign` is MD5 or HMAC-SHA256 as
 //!   `sign_type` says; `security: true` presents the merchant's client certificate.
 //! - Answer: `return_code`/`result_code` other than `SUCCESS` is an [`Error::Api`];
-//!   otherwise the `sign` is recomputed and compared in constant time, except for
-//!   the endpoints WeChat serves unsigned ([`is_unsigned`]).
+//!   an answer with `return_code` `SUCCESS` but no `result_code` is
+//!   [`Error::Verification`] (its outcome is unknown), except for the endpoints
+//!   whose answers have none ([`NO_RESULT_CODE`]); then the `sign` is recomputed and
+//!   compared in constant time, except for the endpoints WeChat serves unsigned
+//!   ([`is_unsigned`]).
 
 mod hash;
 mod xml;
@@ -39,7 +42,7 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::{Map, Value};
 
 pub use hash::{sign, string_to_sign, SignType};
-pub use xml::{from_xml, to_xml};
+pub use xml::{from_xml, to_xml, MAX_DEPTH, MAX_ELEMENTS};
 
 use crate::crypto::aes_ecb;
 use crate::encoding::percent_encode_into;
@@ -207,6 +210,31 @@ pub fn is_unsigned(path: &str) -> bool {
     UNSIGNED.contains(&path)
 }
 
+/// The APIv2 endpoints whose answers carry `return_code` but no `result_code`
+/// (paths without the `v2/` prefix, matched exactly). From WeChat's documentation as
+/// the endpoint catalogue records it (TheNorthMemory/wechatpay-openapi at 4d6325b0,
+/// the 200 response schemas of `docs/v2/…`): of its 136 v2 operations, these are the
+/// XML answers documented without `result_code`. Five more have none because they
+/// are not field answers at all (`appauth/authindex`, `papay/entrustweb` and
+/// `papay/partner/entrustweb` are browser pages; `appauth/getaccesstoken` answers
+/// JSON; `applyment/micro/signcontract` is deprecated with no documented answer).
+pub const NO_RESULT_CODE: &[&str] = &[
+    "face/get_wxpayface_authinfo",
+    "pay/downloadbill",
+    "pay/profitsharingmerchantratioquery",
+    "pay/profitsharingorderamountquery",
+    "pay/queryexchagerate",
+    "sandboxnew/pay/downloadbill",
+    "sandboxnew/pay/getsignkey",
+    "xdc/apiv2getsignkey/sign/getsignkey",
+];
+
+/// Whether WeChat's answer for `path` (no `v2/` prefix, no leading slash) has no
+/// `result_code`, so `return_code` alone decides.
+pub fn has_no_result_code(path: &str) -> bool {
+    NO_RESULT_CODE.contains(&path)
+}
+
 /// Checks an APIv2 answer for `path` (no `v2/` prefix).
 pub(crate) fn verify(
     path: &str,
@@ -240,6 +268,12 @@ pub(crate) fn verify(
         || field("result_code").is_some_and(|c| c != "SUCCESS")
     {
         return Err(api_error(raw, Some(&map)));
+    }
+    if field("result_code").is_none() && !has_no_result_code(path) {
+        return Err(Error::Verification {
+            reason: "the APIv2 answer has `return_code` SUCCESS but no `result_code`, which this endpoint always sends; the call's outcome is unknown".into(),
+            response: Box::new(raw),
+        });
     }
     let Some(given) = field("sign") else {
         return Err(Error::Verification {

@@ -1,7 +1,12 @@
 //! The XML of APIv2: `<xml><k>v</k>…</xml>` out, a flat (or nested) map in.
 //!
 //! The reader refuses DTDs and every entity but the five predefined ones and
-//! character references, so no XXE or entity expansion can happen.
+//! character references, so no XXE or entity expansion can happen. It reads
+//! untrusted bytes (answers and notifications before their `sign` is checked), so it
+//! is iterative and bounded: at most [`MAX_DEPTH`] levels of elements and
+//! [`MAX_ELEMENTS`] elements. WeChat's APIv2 payloads are flat (`<xml>` and one
+//! level of fields), so the limits only ever stop hostile input, and the values it
+//! builds are shallow enough that dropping them cannot exhaust a thread's stack.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -75,8 +80,15 @@ fn is_element_name(name: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
 }
 
+/// How deep elements may nest, the root element included (`<xml><a>` is 2).
+pub const MAX_DEPTH: usize = 8;
+
+/// How many elements one document may hold.
+pub const MAX_ELEMENTS: usize = 10_000;
+
 /// Reads an APIv2 answer: the root's children as a map of strings (nested
-/// elements become nested maps). DTDs and custom entities are refused.
+/// elements become nested maps). DTDs, custom entities, nesting deeper than
+/// [`MAX_DEPTH`] and more than [`MAX_ELEMENTS`] elements are refused.
 ///
 /// ```
 /// let map = wechatpay_chain::v2::from_xml("<xml><return_code><![CDATA[SUCCESS]]></return_code><n>1 &amp; 2</n></xml>")?;
@@ -90,6 +102,7 @@ pub fn from_xml(xml: &str) -> Result<Map<String, Value>, String> {
     // (element name, children so far, text so far)
     let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
     let mut root: Option<Map<String, Value>> = None;
+    let mut elements = 0usize;
     loop {
         let event = reader
             .read_event()
@@ -97,10 +110,12 @@ pub fn from_xml(xml: &str) -> Result<Map<String, Value>, String> {
         match event {
             Event::DocType(_) => return Err("DTDs are refused (XXE protection)".into()),
             Event::Start(e) => {
+                count_element(&mut elements, stack.len() + 1)?;
                 let name = e.name().as_ref().to_owned();
                 stack.push((name, Map::new(), String::new()));
             }
             Event::Empty(e) => {
+                count_element(&mut elements, stack.len() + 1)?;
                 let name = e.name().as_ref().to_owned();
                 match stack.last_mut() {
                     Some((_, children, _)) => {
@@ -170,6 +185,20 @@ pub fn from_xml(xml: &str) -> Result<Map<String, Value>, String> {
     root.ok_or_else(|| "no root element".into())
 }
 
+/// Counts one more element, opened at `depth`, against the limits.
+fn count_element(elements: &mut usize, depth: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "elements nest deeper than {MAX_DEPTH} levels (APIv2 XML is flat)"
+        ));
+    }
+    *elements += 1;
+    if *elements > MAX_ELEMENTS {
+        return Err(format!("more than {MAX_ELEMENTS} elements"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +226,21 @@ mod tests {
         ] {
             assert!(from_xml(xml).is_err(), "{xml}");
         }
+    }
+
+    #[test]
+    fn depth_and_element_count_are_bounded() {
+        let nested = |depth: usize| format!("{}x{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(from_xml(&nested(MAX_DEPTH)).is_ok());
+        let e = from_xml(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert!(e.contains("deeper than"), "{e}");
+        // Unclosed elements are refused by depth too, before the end is reached.
+        assert!(from_xml(&"<a>".repeat(MAX_DEPTH + 1))
+            .unwrap_err()
+            .contains("deeper"));
+        let wide = |n: usize| format!("<xml>{}</xml>", "<k/>".repeat(n));
+        assert!(from_xml(&wide(MAX_ELEMENTS - 1)).is_ok());
+        let e = from_xml(&wide(MAX_ELEMENTS)).unwrap_err();
+        assert!(e.contains("more than"), "{e}");
     }
 }
