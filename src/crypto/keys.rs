@@ -71,7 +71,8 @@ impl PrivateKey {
             return Self::from_file(thing);
         }
         if thing.contains("-----BEGIN") {
-            return Self::from_pem(thing);
+            return Self::from_pem(thing)
+                .or_else(|e| rewrap_pem(thing).map_or(Err(e), |pem| Self::from_pem(&pem)));
         }
         let (what, der, forms): (&str, &str, &[DerForm]) = if let Some(rest) =
             thing.strip_prefix("private.pkcs1://")
@@ -270,7 +271,8 @@ impl PublicKey {
             return Self::from_file(thing);
         }
         if thing.contains("-----BEGIN") {
-            return Self::from_pem(thing);
+            return Self::from_pem(thing)
+                .or_else(|e| rewrap_pem(thing).map_or(Err(e), |pem| Self::from_pem(&pem)));
         }
         let (what, der, forms): (&str, &str, &[DerForm]) = if let Some(rest) =
             thing.strip_prefix("public.spki://")
@@ -440,6 +442,29 @@ impl DerForm {
             DerForm::Spki => "SPKI",
         }
     }
+}
+
+/// The PEM with its base64 rewrapped at 64 columns, as PHP's `Rsa::from` does
+/// before OpenSSL reads it (a key pasted on one line, or with CRLF); `None` when
+/// it is not one PEM block or already wrapped alike.
+fn rewrap_pem(text: &str) -> Option<String> {
+    let begin = text.find("-----BEGIN ")?;
+    let after = &text[begin + 11..];
+    let label_end = after.find("-----")?;
+    let label = &after[..label_end];
+    let body_and_end = &after[label_end + 5..];
+    let end = body_and_end.find(&format!("-----END {label}-----"))?;
+    let body: String = body_and_end[..end]
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).ok()?);
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    (pem.trim() != text.trim()).then_some(pem)
 }
 
 /// Decodes the base64 of a key form (line breaks allowed, as PHP wraps it).
