@@ -219,6 +219,87 @@ fn default_headers_are_phps_but_no_content_type_without_a_body() {
     assert_eq!(seen.header("content-type"), None);
 }
 
+#[test]
+fn json_is_sent_as_utf8_where_php_escapes_it() {
+    let wire = Wire::new("{}", true);
+    client(&wire.url())
+        .chain("v3/marketing/partnerships/build")
+        .post(json!({"json": {"d": "先/"}}))
+        .unwrap();
+    let seen = wire.take_one();
+    // PHP capture `json_escapes`: json_encode's default `\uXXXX` and `\/`.
+    let php = r#"{"d":"\u5148\/"}"#;
+    assert_eq!(seen.body, r#"{"d":"先/"}"#.as_bytes());
+    assert!(seen.signed_over(&seen.body));
+    // The same JSON value, so WeChat reads the same request.
+    let ours: Value = serde_json::from_slice(&seen.body).unwrap();
+    assert_eq!(ours, serde_json::from_str::<Value>(php).unwrap());
+}
+
+#[test]
+fn a_base_uri_prefix_is_kept_with_or_without_its_slash() {
+    let wire = Wire::new("{}", true);
+    // PHP captures `base_uri_hk_slash` (`/hk/v3/global/refunds`) and
+    // `base_uri_hk_bare` (`/v3/global/refunds`: Guzzle resolves `v3/…` against
+    // `…/hk` as RFC 3986 says, dropping `hk`).
+    for base in [format!("{}/hk/", wire.url()), format!("{}/hk", wire.url())] {
+        client(&base)
+            .chain("v3/global/refunds")
+            .get(Value::Null)
+            .unwrap();
+        let seen = wire.take_one();
+        assert_eq!(seen.target, "/hk/v3/global/refunds", "{base}");
+        assert!(seen.signed_over(b""));
+    }
+}
+
+#[test]
+fn a_missing_placeholder_is_an_error_where_php_calls_another_path() {
+    let wire = Wire::new("{}", true);
+    let client = client(&wire.url());
+    // PHP capture `placeholder_missing`: `/v3/pay/transactions/id/?mchid=1900000001`.
+    let err = client
+        .chain("v3/pay/transactions/id/{transaction_id}")
+        .get(json!({"query": {"mchid": MCHID}}))
+        .unwrap_err();
+    assert!(err.to_string().contains("`transaction_id`"), "{err}");
+    let err = client
+        .chain("v3/pay/transactions/id/{transaction_id}")
+        .get(json!({"transaction_id": ""}))
+        .unwrap_err();
+    assert!(err.to_string().contains("is empty"), "{err}");
+    assert!(wire.seen.lock().unwrap().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn a_chain_string_keeps_its_capitals_where_php_hyphenates_them() {
+    let wire = Wire::new("{}", true);
+    let client = client(&wire.url());
+    // PHP capture `chain_capitals`: `chain('v3/merchantService/complaintsV2')`
+    // calls `/v3/merchant-service/complaints-v2`.
+    client
+        .chain("v3/merchantService/complaintsV2")
+        .get(Value::Null)
+        .unwrap();
+    assert_eq!(wire.take_one().target, "/v3/merchantService/complaintsV2");
+    // The property spellings hyphenate, as PHP.
+    chain!(client->v3->merchantService->complaintsV2)
+        .get(Value::Null)
+        .unwrap();
+    assert_eq!(wire.take_one().target, "/v3/merchant-service/complaints-v2");
+}
+
+#[test]
+fn an_expired_platform_certificate_is_refused_where_php_loads_it() {
+    // PHP capture `expired_certificate_loads`: `Rsa::from(…, KEY_TYPE_PUBLIC)` of
+    // this certificate (valid 2020-01-01 to 2020-01-02) succeeds.
+    let pem = fixture("keys/platform_cert_expired.pem");
+    let err = PublicKey::from_pem(&pem).unwrap_err().to_string();
+    assert!(err.contains("certificate expired"), "{err}");
+    let err = PublicKey::parse(&pem).unwrap_err().to_string();
+    assert!(err.contains("certificate expired"), "{err}");
+}
+
 /// The file every PHP upload capture sent.
 const FILE: &[u8] = b"\xFF\xD8\xFF\xE0fake-jpeg";
 
@@ -246,6 +327,10 @@ fn uploads_match_media_util_part_for_part() {
     assert_eq!(seen.body_with_php_boundary(), php);
     assert_eq!(seen.header("accept"), Some(PHP_ACCEPT));
     assert!(seen.signed_over(meta), "PHP signs the meta JSON");
+    // PHP streams MediaUtil's body chunked (its size is unknown); the length is known here.
+    let length = seen.body.len().to_string();
+    assert_eq!(seen.header("content-length"), Some(length.as_str()));
+    assert_eq!(seen.header("transfer-encoding"), None);
 
     // PHP capture `upload_submission`: `submission_file` plus `item_id` and
     // `manage_record_id`, meta as the catalogue's PHP doc writes it.

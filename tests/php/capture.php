@@ -105,6 +105,26 @@ $out['query_forms'] = sent($history);
 $send(fn () => $instance->chain('v3/certificates')->get());
 $out['default_headers_get'] = sent($history);
 
+// 3b. JSON as Guzzle encodes it (json_encode without flags: `\uXXXX`, `\/`).
+$send(fn () => $instance->chain('v3/marketing/partnerships/build')->post(['json' => ['d' => '先/']]));
+$out['json_escapes'] = sent($history);
+
+// 3c. A base_uri path prefix with and without its trailing slash (RFC 3986
+// resolution of the relative `v3/…`).
+foreach (['hk_slash' => 'https://apihk.mch.weixin.qq.com/hk/', 'hk_bare' => 'https://apihk.mch.weixin.qq.com/hk'] as $label => $base) {
+    $send(fn () => $instance->chain('v3/global/refunds')->get(['base_uri' => $base]));
+    $out['base_uri_' . $label] = sent($history);
+}
+
+// 3e. A missing placeholder value, and capitals in a chain() string.
+$send(fn () => $instance->chain('v3/pay/transactions/id/{transaction_id}')->get(['query' => ['mchid' => $mchid]]));
+$out['placeholder_missing'] = sent($history);
+$send(fn () => $instance->chain('v3/merchantService/complaintsV2')->get());
+$out['chain_capitals'] = sent($history);
+
+// 3d. An expired platform certificate loads (tests/fixtures/keys/platform_cert_expired.pem).
+$out['expired_certificate_loads'] = false !== Rsa::from("file://$keys/platform_cert_expired.pem", Rsa::KEY_TYPE_PUBLIC);
+
 // 4. Multipart. First MediaUtil itself (random boundary), then the two catalogue
 // uploads with other part names: MediaUtil only writes `meta` + `file`, so their
 // parts are built as MediaUtil builds them (a meta stream of unknown size, then the
