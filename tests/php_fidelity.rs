@@ -192,14 +192,14 @@ fn query_values_are_built_as_guzzle_builds_them() {
         .chain("v3/marketing/busifavor/users/{openid}/coupons")
         .get(json!({"openid": "o1", "query": {
             "t": true, "f": false, "arr": ["a", "b"], "m": {"k": "v", "n": {"x": 1}},
-            "skipped": null, "num": 5, "s": "a b/先",
+            "skipped": null, "num": 5, "s": "a b/先", "whole": 2.0, "half": 1.5, "empty": [],
         }}))
         .unwrap();
     let seen = wire.take_one();
     // PHP capture `query_forms` (http_build_query with PHP_QUERY_RFC3986).
     assert_eq!(
         seen.target,
-        "/v3/marketing/busifavor/users/o1/coupons?t=1&f=0&arr%5B0%5D=a&arr%5B1%5D=b&m%5Bk%5D=v&m%5Bn%5D%5Bx%5D=1&num=5&s=a%20b%2F%E5%85%88"
+        "/v3/marketing/busifavor/users/o1/coupons?t=1&f=0&arr%5B0%5D=a&arr%5B1%5D=b&m%5Bk%5D=v&m%5Bn%5D%5Bx%5D=1&num=5&s=a%20b%2F%E5%85%88&whole=2&half=1.5"
     );
     assert!(seen.signed_over(b""));
 }

@@ -98,6 +98,7 @@ $out['trailing_property'] = sent($history);
 // 2. Query values as Guzzle builds them (http_build_query, RFC 3986).
 $send(fn () => $instance->chain('v3/marketing/busifavor/users/{openid}/coupons')->get(['openid' => 'o1', 'query' => [
     't' => true, 'f' => false, 'arr' => ['a', 'b'], 'm' => ['k' => 'v', 'n' => ['x' => 1]], 'skipped' => null, 'num' => 5, 's' => 'a b/先',
+    'whole' => 2.0, 'half' => 1.5, 'empty' => [],
 ]]));
 $out['query_forms'] = sent($history);
 
