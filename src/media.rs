@@ -233,6 +233,12 @@ impl Media {
             .is_some_and(|e| e.apiv2);
         let boundary = nonce::generate();
         let body = if apiv2 {
+            if !self.fields.is_empty() {
+                return Err(Error::option(
+                    "(media)",
+                    "an APIv2 upload signs every form field: give extra fields in `xml`, not with_field",
+                ));
+            }
             // The payload was built, defaulted and signed as any APIv2 call's; its
             // fields (as sent and signed) become the form instead of the XML.
             let text = std::str::from_utf8(request.body()).unwrap_or_default();

@@ -479,6 +479,18 @@ fn the_v2_upload_is_the_php_form_signed_with_the_secret() {
         .upload(&media, json!({"xml": {"mch_id": MCHID}}))
         .unwrap_err();
     assert!(err.to_string().contains("merchant_certificate"), "{err}");
+    // Every APIv2 form field is signed, so extra ones go into `xml`.
+    let err = client
+        .chain("v2/secapi/mch/uploadmedia")
+        .upload(
+            &media.clone().with_field("extra", "1").unwrap(),
+            json!({"xml": {"mch_id": MCHID}}),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("give extra fields in `xml`"),
+        "{err}"
+    );
     assert!(wire.seen.lock().unwrap().is_empty());
 }
 
