@@ -217,6 +217,10 @@ fn default_headers_are_phps_but_no_content_type_without_a_body() {
     // PHP also sends `Content-Type: application/json; charset=utf-8` on a GET with
     // no body; this crate sends a Content-Type only with a body (porting guide).
     assert_eq!(seen.header("content-type"), None);
+    // PHP names itself (`wechatpay-php/1.4.12 GuzzleHttp/7 curl/… (Linux/…) PHP/8.2.31`,
+    // `ClientDecorator::userAgent`); this crate does the same for itself.
+    let agent = seen.header("user-agent").unwrap_or_default();
+    assert!(agent.starts_with("wechatpay-chain/"), "{agent}");
 }
 
 #[test]
