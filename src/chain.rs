@@ -133,11 +133,19 @@ impl Chain {
     }
 
     /// Appends one segment, normalised as wechatpay-php normalises property names.
+    /// A last `seg("_empty_")` ([`EMPTY_SEGMENT`](crate::EMPTY_SEGMENT)) ends the
+    /// path with a slash, as PHP's `->_empty_` does.
+    ///
+    /// ```
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
+    /// let c = client.seg("v3").seg("applyment4sub").seg("applyment").seg("_empty_");
+    /// assert_eq!(c.template(), "v3/applyment4sub/applyment/");
+    /// ```
     pub fn seg(&self, segment: &str) -> Chain {
         if segment.is_empty() {
             return self.broken(
                 format!("{}/", self.template()),
-                "seg(\"\") adds an empty segment",
+                "seg(\"\") adds an empty segment; end a path with a slash by seg(\"_empty_\")",
             );
         }
         self.chain(&checked_segment(segment))

@@ -732,7 +732,7 @@ impl ClientBuilder {
         let failover = self.failover.build(&base)?;
 
         let mut default_headers = HeaderMap::new();
-        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        default_headers.insert(ACCEPT, HeaderValue::from_static(crate::request::ACCEPT_V3));
         let agent = self.user_agent.unwrap_or_else(default_user_agent);
         let agent = HeaderValue::from_str(&agent).map_err(|_| {
             Error::Config("the User-Agent holds characters not allowed in a header".into())

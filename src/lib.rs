@@ -126,7 +126,7 @@ pub use request::Endpoint;
 pub use response::Response;
 pub use retry::RetryPolicy;
 pub use sensitive::Encrypted;
-pub use template::normalize_segment;
+pub use template::{normalize_segment, EMPTY_SEGMENT};
 /// Writes a PHP property chain as a [`Chain`]:
 /// `chain!(client->v3->discountCard->orders->_out_order_no_)` is
 /// `client.chain("v3/discount-card/orders/{out_order_no}")`.

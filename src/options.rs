@@ -225,6 +225,48 @@ fn scalar_to_string(v: &Value) -> Option<String> {
     }
 }
 
+/// Appends `key=value` pairs for `value` as PHP's `http_build_query` (RFC 3986, as
+/// Guzzle calls it) writes them: `true`/`false` as `1`/`0`, `null` left out, arrays
+/// and objects in bracket form (`arr%5B0%5D=a`, `m%5Bk%5D=v`), at any depth.
+fn build_query_pair(key: &str, value: &Value, out: &mut String) {
+    let mut pair = |text: &str| {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(key);
+        out.push('=');
+        percent_encode_into(text.as_bytes(), out);
+    };
+    match value {
+        Value::Null => {}
+        Value::Bool(b) => pair(if *b { "1" } else { "0" }),
+        Value::Number(n) => pair(&php_number(n)),
+        Value::String(s) => pair(s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                build_query_pair(&format!("{key}%5B{i}%5D"), item, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let mut nested = format!("{key}%5B");
+                percent_encode_into(k.as_bytes(), &mut nested);
+                nested.push_str("%5D");
+                build_query_pair(&nested, item, out);
+            }
+        }
+    }
+}
+
+/// A number as PHP writes it into a query: a whole float without its `.0` (`2.0` is
+/// `2`), anything else as JSON writes it.
+fn php_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        _ => n.to_string(),
+    }
+}
+
 /// Encodes the `query` option once: the string returned is what is signed and sent.
 fn parse_query(value: &Value) -> Result<Option<String>, Error> {
     match value {
@@ -245,25 +287,16 @@ fn parse_query(value: &Value) -> Result<Option<String>, Error> {
         Value::Object(map) => {
             let mut out = String::new();
             for (k, v) in map {
-                let Some(v) = scalar_to_string(v) else {
-                    return Err(Error::option(
-                        format!("query.{k}"),
-                        format!("must be a string, number or boolean, not {}", kind_of(v)),
-                    ));
-                };
-                if !out.is_empty() {
-                    out.push('&');
-                }
-                percent_encode_into(k.as_bytes(), &mut out);
-                out.push('=');
-                percent_encode_into(v.as_bytes(), &mut out);
+                let mut key = String::new();
+                percent_encode_into(k.as_bytes(), &mut key);
+                build_query_pair(&key, v, &mut out);
             }
             Ok((!out.is_empty()).then_some(out))
         }
         other => Err(Error::option(
             "query",
             format!(
-                "must be an object of scalars or a query string, not {}",
+                "must be an object (values as PHP's http_build_query writes them) or a query string, not {}",
                 kind_of(other)
             ),
         )),
@@ -358,7 +391,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             o.query.as_deref(),
-            Some("b=%E5%85%88%E4%BA%AB%E5%8D%A1%20%E6%B5%8B%E8%AF%95&a=1&c=true")
+            Some("b=%E5%85%88%E4%BA%AB%E5%8D%A1%20%E6%B5%8B%E8%AF%95&a=1&c=1")
         );
     }
 
@@ -402,7 +435,6 @@ mod tests {
             (json!({"headers": {"bad name": "x"}}), "headers.bad name"),
             (json!({"timeout": 0}), "option `timeout`"),
             (json!({"connect_timeout": "5"}), "option `connect_timeout`"),
-            (json!({"query": {"a": [1]}}), "query.a"),
             (json!({"xml": {}}), "APIv2"),
             (json!({"base_uri": "ftp://x"}), "option `base_uri`"),
             (json!([1]), "must be a JSON object"),

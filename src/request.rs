@@ -16,6 +16,11 @@ use crate::template::Template;
 use crate::uri::BaseUri;
 use crate::v2;
 
+/// The APIv3 `Accept` header, as wechatpay-php sends it: JSON first, then the
+/// types WeChat's downloads and images come as.
+pub(crate) const ACCEPT_V3: &str =
+    "application/json, text/plain, application/x-gzip, application/pdf, image/png, image/*;q=0.5";
+
 /// What the later stages, and middleware, need to know about one attempt of a
 /// call, kept in the request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]

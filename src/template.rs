@@ -27,10 +27,17 @@ pub(crate) const OPTION_KEYS: &[&str] = &[
     "security",
 ];
 
+/// The property name that stands for an empty last segment, i.e. a trailing slash
+/// (`$instance->v3->applyment4sub->applyment->_empty_` in PHP calls
+/// `v3/applyment4sub/applyment/`).
+pub const EMPTY_SEGMENT: &str = "_empty_";
+
 /// Applies wechatpay-php's property normalisation to one segment.
 ///
 /// A leading ASCII capital is lowered; every other ASCII capital `X` becomes `-x`;
-/// then a whole segment `_name_` becomes the placeholder `{name}`.
+/// then a whole segment `_name_` becomes the placeholder `{name}`. The one exception
+/// is [`EMPTY_SEGMENT`] (`_empty_`), which becomes the empty string: PHP expands its
+/// `{empty}` to nothing, so `->applyment->_empty_` ends the path with a slash.
 ///
 /// ```
 /// use wechatpay_chain::normalize_segment;
@@ -39,8 +46,12 @@ pub(crate) const OPTION_KEYS: &[&str] = &[
 /// assert_eq!(normalize_segment("WeChatPay"), "we-chat-pay");
 /// assert_eq!(normalize_segment("_outOrderNo_"), "{out-order-no}");
 /// assert_eq!(normalize_segment("pay_bank"), "pay_bank");
+/// assert_eq!(normalize_segment("_empty_"), "");
 /// ```
 pub fn normalize_segment(segment: &str) -> String {
+    if segment == EMPTY_SEGMENT {
+        return String::new();
+    }
     let mut out = String::with_capacity(segment.len() + 4);
     for (i, c) in segment.chars().enumerate() {
         if c.is_ascii_uppercase() {
@@ -74,20 +85,27 @@ pub(crate) struct Template {
     segments: Vec<Vec<Part>>,
     /// Placeholder names, in order of first appearance, without duplicates.
     names: Vec<String>,
+    /// Whether the path ends with `/` (an empty last segment, sent as written).
+    trailing_slash: bool,
 }
 
 impl Template {
-    /// Parses a template as written (no case change). Leading and trailing slashes
-    /// are trimmed.
+    /// Parses a template as written (no case change). Leading slashes are trimmed;
+    /// one trailing slash is kept, as PHP sends it (`v3/applyment4sub/applyment/` is
+    /// a real endpoint).
     pub(crate) fn parse(raw: &str) -> Result<Template, Error> {
-        let trimmed = raw.trim_matches('/');
+        let unrooted = raw.trim_start_matches('/');
         let err = |message: String| Error::Template {
             template: raw.to_owned(),
             message,
         };
-        if trimmed.is_empty() {
+        if unrooted.is_empty() {
             return Err(err("the template is empty".into()));
         }
+        let (trimmed, trailing_slash) = match unrooted.strip_suffix('/') {
+            Some(rest) => (rest, true),
+            None => (unrooted, false),
+        };
         let mut segments = Vec::new();
         let mut names: Vec<String> = Vec::new();
         for (index, seg) in trimmed.split('/').enumerate() {
@@ -117,11 +135,15 @@ impl Template {
             }
             segments.push(parts);
         }
-        let text = render(&segments);
+        let mut text = render(&segments);
+        if trailing_slash {
+            text.push('/');
+        }
         Ok(Template {
             text,
             segments,
             names,
+            trailing_slash,
         })
     }
 
@@ -163,6 +185,9 @@ impl Template {
                 }
             }
             self.check_expanded(&path[start..], seg)?;
+        }
+        if self.trailing_slash {
+            path.push('/');
         }
         Ok(path)
     }
@@ -400,6 +425,8 @@ mod tests {
             ("_", "_"),
             ("__", "__"),
             ("_x_", "{x}"),
+            ("_empty_", ""),
+            ("_Empty_", "{-empty}"),
         ] {
             assert_eq!(normalize_segment(input), want, "{input}");
         }
@@ -407,10 +434,28 @@ mod tests {
 
     #[test]
     fn both_placeholder_forms_parse_alike() {
-        let a = Template::parse("/v3/discount-card/orders/<out_order_no>/").unwrap();
+        let a = Template::parse("/v3/discount-card/orders/<out_order_no>").unwrap();
         let b = Template::parse("v3/discount-card/orders/{out_order_no}").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.as_str(), "v3/discount-card/orders/{out_order_no}");
+    }
+
+    #[test]
+    fn one_trailing_slash_is_kept_and_sent() {
+        let t = Template::parse("/v3/applyment4sub/applyment/").unwrap();
+        assert_eq!(t.as_str(), "v3/applyment4sub/applyment/");
+        assert_eq!(
+            t.expand(&map(json!({}))).unwrap(),
+            "v3/applyment4sub/applyment/"
+        );
+        let t = Template::parse("v3/orders/{id}/").unwrap();
+        assert_eq!(
+            t.expand(&map(json!({"id": "a b"}))).unwrap(),
+            "v3/orders/a%20b/"
+        );
+        assert_ne!(t, Template::parse("v3/orders/{id}").unwrap());
+        let err = Template::parse("v3/orders//").unwrap_err().to_string();
+        assert!(err.contains("segment 3 is empty"), "{err}");
     }
 
     #[test]

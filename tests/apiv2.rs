@@ -116,6 +116,13 @@ fn the_mch_id_guard_and_option_checks_send_nothing() {
     }
     let err = client.chain("v3/x").post(json!({"xml": {}})).unwrap_err();
     assert!(err.to_string().contains("APIv2 option"), "{err}");
+    // A GET's payload is its query: a nested value has no form there.
+    let err = client
+        .chain("v2/pay/orderquery")
+        .get(json!({"xml": {"mch_id": MCHID, "detail": {"a": 1}}}))
+        .unwrap_err();
+    assert!(err.is_before_send(), "{err:?}");
+    assert!(err.to_string().contains("xml.detail"), "{err}");
 }
 
 #[test]

@@ -136,9 +136,10 @@ fn table(client: &Client) -> Vec<Row> {
             "v3/merchant-service/complaint-notifications" => "v3/merchant-service/complaint-notifications";
         client->v3->merchantService->images->_media_id_,
             "v3/merchant-service/images/{media_id}" => "v3/merchant-service/images/{media_id}";
-        // Sub-merchant onboarding (digits inside words; WeChat documents a trailing `/`,
-        // which templates trim).
-        client->v3->applyment4sub->applyment, "v3/applyment4sub/applyment/" => "v3/applyment4sub/applyment";
+        // Sub-merchant onboarding (digits inside words; a real trailing `/`, sent as
+        // PHP sends it, `->_empty_` in a property chain).
+        client->v3->applyment4sub->applyment->_empty_,
+            "v3/applyment4sub/applyment/" => "v3/applyment4sub/applyment/";
         client->v3->applyment4sub->applyment->business_code->_business_code_,
             "v3/applyment4sub/applyment/business_code/{business_code}"
             => "v3/applyment4sub/applyment/business_code/{business_code}";

@@ -232,6 +232,13 @@ fn parse(input: TokenStream) -> Result<Parsed, Error> {
         });
     }
 
+    // `_empty_` normalises to "" (a trailing slash); anywhere else it would make `//`.
+    if segments[..segments.len() - 1].iter().any(String::is_empty) {
+        return Err(Error::new(
+            Span::call_site(),
+            "`_empty_` (a trailing slash) must be the last segment of the chain",
+        ));
+    }
     let verb = verb.map(|(name, args)| quote!(#name #args));
     Ok((receiver, segments.join("/"), verb))
 }

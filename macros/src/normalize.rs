@@ -3,6 +3,9 @@
 //! This must agree, byte for byte, with the runtime normalisation of the library
 //! (`Chain::seg`), which applies the same rule to the same strings.
 
+/// The library's `EMPTY_SEGMENT`: the property name of an empty last segment.
+pub(crate) const EMPTY_SEGMENT: &str = "_empty_";
+
 /// Normalises one property name the way wechatpay-php does.
 ///
 /// 1. A leading ASCII capital is lowered (`WeChat` -> `weChat`).
@@ -11,7 +14,12 @@
 ///    becomes the placeholder `{name}` (`_outOrderNo_` -> `{out-order-no}`).
 ///
 /// Digits, `_` inside words, lower case and non-ASCII characters pass through.
+/// `_empty_` becomes the empty string (a trailing slash once joined), as PHP expands
+/// its `{empty}` to nothing.
 pub(crate) fn normalize(segment: &str) -> String {
+    if segment == EMPTY_SEGMENT {
+        return String::new();
+    }
     let mut out = String::with_capacity(segment.len() + 4);
     for (i, c) in segment.chars().enumerate() {
         if c.is_ascii_uppercase() {
@@ -64,6 +72,8 @@ mod tests {
             ("", ""),
             ("café", "café"),
             ("x9Y", "x9-y"),
+            ("_empty_", ""),
+            ("_Empty_", "{-empty}"),
         ];
         for (input, expected) in table {
             assert_eq!(normalize(input), expected, "normalize({input:?})");

@@ -181,6 +181,20 @@ fn expansion() {
 }
 
 #[test]
+fn empty_segment_is_a_trailing_slash_and_only_last() {
+    assert_eq!(
+        template(quote!(client->v3->applyment4sub->applyment->_empty_)),
+        "v3/applyment4sub/applyment/"
+    );
+    assert_eq!(
+        template(quote!(client.v3.ecommerce.applyments._empty_)),
+        "v3/ecommerce/applyments/"
+    );
+    let msg = err(quote!(client->v3->_empty_->applyment));
+    assert!(msg.contains("must be the last segment"), "{msg}");
+}
+
+#[test]
 fn error_empty_input() {
     let msg = err(quote!());
     assert!(msg.starts_with("empty `chain!` input"), "{msg}");

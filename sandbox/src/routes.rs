@@ -78,8 +78,10 @@ pub(crate) struct Route<T = Handler> {
 
 impl<T> Route<T> {
     pub(crate) fn new(method: &str, template: &str, action: T) -> Route<T> {
+        // A trailing slash is part of the path (`v3/applyment4sub/applyment/`), as
+        // clients send it: it stays an empty last segment.
         let template = template
-            .trim_matches('/')
+            .trim_start_matches('/')
             .split('/')
             .map(|seg| {
                 let name = seg
@@ -160,6 +162,13 @@ mod tests {
         let r = route("v3/x/<id>/y");
         assert_eq!(r.matches_path(&["v3", "x", "7", "y"]).unwrap()["id"], "7");
         assert!(r.allows(&Method::GET) && !r.allows(&Method::POST));
+        let r = route("v3/applyment4sub/applyment/");
+        assert!(r
+            .matches_path(&["v3", "applyment4sub", "applyment", ""])
+            .is_some());
+        assert!(r
+            .matches_path(&["v3", "applyment4sub", "applyment"])
+            .is_none());
     }
 
     #[test]

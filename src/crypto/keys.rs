@@ -12,6 +12,7 @@ use x509_cert::der::DecodePem;
 use x509_cert::Certificate;
 
 use super::backend::{Backend, SigningKeys, VerifyingKeys};
+use super::key_forms::{decode_der, rewrap_pem, shown_scheme, DerForm};
 use crate::error::Error;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -38,17 +39,112 @@ impl PrivateKey {
     /// Parses a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
     /// (`BEGIN RSA PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<PrivateKey, Error> {
-        Self::parse(pem, "private key")
+        Self::parse_pem(pem, "private key")
     }
 
     /// Reads a PEM private key from a file. PHP's `file:///path/to/key.pem` form is
     /// accepted too.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PrivateKey, Error> {
         let (shown, pem) = read_key_file(path.as_ref(), "private key")?;
-        Self::parse(&pem, &format!("private key file `{shown}`"))
+        Self::parse_pem(&pem, &format!("private key file `{shown}`"))
     }
 
-    fn parse(pem: &str, what: &str) -> Result<PrivateKey, Error> {
+    /// Reads a private key in any form wechatpay-php's `Rsa::from` takes: a PEM
+    /// (PKCS#8 or PKCS#1), `file:///path/to/key.pem`, `private.pkcs8://<base64 DER>`,
+    /// `private.pkcs1://<base64 DER>`, or bare base64 DER (PKCS#8 or PKCS#1). An
+    /// error names the form that failed, never the key.
+    ///
+    /// ```
+    /// use wechatpay_chain::PrivateKey;
+    /// let pem = std::fs::read_to_string("tests/fixtures/keys/merchant_private.pem")?;
+    /// let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    /// let a = PrivateKey::parse(&pem)?;
+    /// let b = PrivateKey::parse(&format!("private.pkcs8://{der}"))?;
+    /// let c = PrivateKey::parse(&der)?;
+    /// assert!(a.public_key().same_key(&b.public_key()) && b.public_key().same_key(&c.public_key()));
+    /// let err = PrivateKey::parse("private.pkcs1://bm90IGEga2V5").unwrap_err().to_string();
+    /// assert!(err.contains("`private.pkcs1://…`") && !err.contains("bm90IGEga2V5"));
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse(thing: &str) -> Result<PrivateKey, Error> {
+        let thing = thing.trim();
+        if thing.starts_with("file://") {
+            return Self::from_file(thing);
+        }
+        if thing.contains("-----BEGIN") {
+            return Self::from_pem(thing)
+                .or_else(|e| rewrap_pem(thing).map_or(Err(e), |pem| Self::from_pem(&pem)));
+        }
+        let (what, der, forms): (&str, &str, &[DerForm]) = if let Some(rest) =
+            thing.strip_prefix("private.pkcs1://")
+        {
+            ("private key (`private.pkcs1://…`)", rest, &[DerForm::Pkcs1])
+        } else if let Some(rest) = thing.strip_prefix("private.pkcs8://") {
+            ("private key (`private.pkcs8://…`)", rest, &[DerForm::Pkcs8])
+        } else if let Some((scheme, _)) = thing.split_once("://") {
+            return Err(Error::key(
+                    "private key",
+                    format!("`{}://…` is not a private key form; use a PEM, `file://`, `private.pkcs1://` or `private.pkcs8://`", shown_scheme(scheme)),
+                ));
+        } else {
+            (
+                "private key (bare base64 DER)",
+                thing,
+                &[DerForm::Pkcs8, DerForm::Pkcs1],
+            )
+        };
+        let der = decode_der(der, what)?;
+        let mut last = None;
+        for form in forms {
+            let parsed = match form {
+                DerForm::Pkcs1 => rsa::PrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string()),
+                _ => rsa::PrivateKey::from_pkcs8_der(&der).map_err(|e| e.to_string()),
+            };
+            match parsed {
+                Ok(key) => return Self::from_rsa_key(key, what),
+                Err(e) => last = Some(format!("invalid {} RSA private key ({e})", form.name())),
+            }
+        }
+        Err(Error::key(what, last.unwrap_or_default()))
+    }
+
+    /// Reads an encrypted PKCS#8 PEM (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2 with
+    /// PBKDF2 or scrypt and AES-CBC, as `openssl pkcs8 -topk8 -v2 aes-256-cbc`
+    /// writes it), as PHP's `Rsa::from([$pem, $passphrase])`. `pem` may also be a
+    /// `file://` path. A wrong passphrase is an error that shows neither.
+    ///
+    /// ```
+    /// use wechatpay_chain::PrivateKey;
+    /// let pem = std::fs::read_to_string("tests/fixtures/keys/merchant_private_encrypted.pem")?;
+    /// let key = PrivateKey::from_encrypted_pem(&pem, "wechatpay-port")?;
+    /// assert!(PrivateKey::from_encrypted_pem(&pem, "wrong").is_err());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_encrypted_pem(pem: &str, passphrase: &str) -> Result<PrivateKey, Error> {
+        let (what, text) = match pem.trim().strip_prefix("file://") {
+            Some(_) => {
+                let (shown, text) = read_key_file(Path::new(pem.trim()), "encrypted private key")?;
+                (format!("encrypted private key file `{shown}`"), text)
+            }
+            None => ("encrypted private key".to_owned(), pem.to_owned()),
+        };
+        if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            return Err(Error::key(
+                what,
+                "not an encrypted PKCS#8 PEM (expected `-----BEGIN ENCRYPTED PRIVATE KEY-----`)",
+            ));
+        }
+        let key = rsa::PrivateKey::from_pkcs8_encrypted_pem(text.trim(), passphrase.as_bytes())
+            .map_err(|e| {
+                Error::key(
+                    &what,
+                    format!("cannot decrypt it: wrong passphrase or unsupported cipher ({e})"),
+                )
+            })?;
+        Self::from_rsa_key(key, &what)
+    }
+
+    fn parse_pem(pem: &str, what: &str) -> Result<PrivateKey, Error> {
         let pem = pem.trim();
         let key = if pem.contains("-----BEGIN PRIVATE KEY-----") {
             rsa::PrivateKey::from_pkcs8_pem(pem)
@@ -59,7 +155,7 @@ impl PrivateKey {
         } else if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
             return Err(Error::key(
                 what,
-                "encrypted private keys are not supported; decrypt it with `openssl pkcs8 -in key.pem -out plain.pem`",
+                "this key is encrypted; read it with PrivateKey::from_encrypted_pem(pem, passphrase)",
             ));
         } else {
             return Err(Error::key(
@@ -67,6 +163,10 @@ impl PrivateKey {
                 "not a PEM private key (expected `-----BEGIN PRIVATE KEY-----` or `-----BEGIN RSA PRIVATE KEY-----`)",
             ));
         };
+        Self::from_rsa_key(key, what)
+    }
+
+    fn from_rsa_key(key: rsa::PrivateKey, what: &str) -> Result<PrivateKey, Error> {
         let bits = rsa::traits::PublicKeyParts::size(&key) * 8;
         let inner = SigningKeys::new(key).map_err(|m| Error::key(what, m))?;
         Ok(PrivateKey {
@@ -142,17 +242,73 @@ impl PublicKey {
     /// Parses a PEM public key or X.509 certificate. An expired certificate is an
     /// error.
     pub fn from_pem(pem: &str) -> Result<PublicKey, Error> {
-        Self::parse(pem, "public key")
+        Self::parse_pem(pem, "public key")
     }
 
     /// Reads a PEM public key or certificate from a file (a path or PHP's
     /// `file://` form).
     pub fn from_file(path: impl AsRef<Path>) -> Result<PublicKey, Error> {
         let (shown, pem) = read_key_file(path.as_ref(), "public key")?;
-        Self::parse(&pem, &format!("public key file `{shown}`"))
+        Self::parse_pem(&pem, &format!("public key file `{shown}`"))
     }
 
-    fn parse(pem: &str, what: &str) -> Result<PublicKey, Error> {
+    /// Reads a public key in any form wechatpay-php's `Rsa::from($thing,
+    /// Rsa::KEY_TYPE_PUBLIC)` takes: a PEM (SPKI, PKCS#1 or X.509 certificate),
+    /// `file:///path`, `public.spki://<base64 DER>`, `public.pkcs1://<base64 DER>`,
+    /// or bare base64 DER (SPKI or PKCS#1). An error names the form that failed.
+    ///
+    /// ```
+    /// use wechatpay_chain::PublicKey;
+    /// let pem = std::fs::read_to_string("tests/fixtures/keys/platform_public.pem")?;
+    /// let der: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    /// let a = PublicKey::parse(&format!("public.spki://{der}"))?;
+    /// assert!(a.same_key(&PublicKey::parse(&pem)?));
+    /// assert!(PublicKey::parse(&format!("public.pkcs1://{der}")).is_err());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse(thing: &str) -> Result<PublicKey, Error> {
+        let thing = thing.trim();
+        if thing.starts_with("file://") {
+            return Self::from_file(thing);
+        }
+        if thing.contains("-----BEGIN") {
+            return Self::from_pem(thing)
+                .or_else(|e| rewrap_pem(thing).map_or(Err(e), |pem| Self::from_pem(&pem)));
+        }
+        let (what, der, forms): (&str, &str, &[DerForm]) = if let Some(rest) =
+            thing.strip_prefix("public.spki://")
+        {
+            ("public key (`public.spki://…`)", rest, &[DerForm::Spki])
+        } else if let Some(rest) = thing.strip_prefix("public.pkcs1://") {
+            ("public key (`public.pkcs1://…`)", rest, &[DerForm::Pkcs1])
+        } else if let Some((scheme, _)) = thing.split_once("://") {
+            return Err(Error::key(
+                    "public key",
+                    format!("`{}://…` is not a public key form; use a PEM, `file://`, `public.spki://` or `public.pkcs1://`", shown_scheme(scheme)),
+                ));
+        } else {
+            (
+                "public key (bare base64 DER)",
+                thing,
+                &[DerForm::Spki, DerForm::Pkcs1],
+            )
+        };
+        let der = decode_der(der, what)?;
+        let mut last = None;
+        for form in forms {
+            let parsed = match form {
+                DerForm::Pkcs1 => rsa::PublicKey::from_pkcs1_der(&der).map_err(|e| e.to_string()),
+                _ => rsa::PublicKey::from_public_key_der(&der).map_err(|e| e.to_string()),
+            };
+            match parsed {
+                Ok(key) => return Ok(Self::from_rsa(key, None, None)),
+                Err(e) => last = Some(format!("invalid {} RSA public key ({e})", form.name())),
+            }
+        }
+        Err(Error::key(what, last.unwrap_or_default()))
+    }
+
+    fn parse_pem(pem: &str, what: &str) -> Result<PublicKey, Error> {
         let pem = pem.trim();
         if pem.contains("-----BEGIN CERTIFICATE-----") {
             return Self::from_certificate(pem, what);

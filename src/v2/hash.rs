@@ -6,7 +6,7 @@ use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use super::xml::scalar_text;
+use super::xml::sent_text;
 
 /// The APIv2 signature algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +47,16 @@ impl SignType {
 }
 
 /// The string signed: entries sorted by key (byte order), `sign` and empty values
-/// left out, `k=v` joined by `&`, no URL encoding.
+/// left out, `k=v` joined by `&`, no URL encoding. Each value is what the XML
+/// carries: `true` as `1`; `false` is sent empty and so left out (wechatpay-php
+/// signs it as `f=` yet sends `<f></f>`, a sign WeChat refuses); an object or list
+/// as the markup inside its element.
 pub fn string_to_sign(data: &Map<String, Value>) -> String {
     let mut keys: Vec<&String> = data.keys().collect();
     keys.sort();
     let mut out = String::new();
     for key in keys {
-        let value = scalar_text(&data[key.as_str()]);
+        let value = sent_text(&data[key.as_str()]);
         if key == "sign" || value.is_empty() {
             continue;
         }

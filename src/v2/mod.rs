@@ -142,6 +142,13 @@ pub(crate) fn build(
     let (query, body) = if method == Method::GET {
         let mut q = String::new();
         for (k, v) in &data {
+            if v.is_object() || v.is_array() {
+                // The sign covers each value as sent; a query has no form for nesting.
+                return Err(Error::option(
+                    format!("xml.{k}"),
+                    "a GET sends the payload as the query, so its values must be scalars",
+                ));
+            }
             if !q.is_empty() {
                 q.push('&');
             }

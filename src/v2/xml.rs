@@ -12,7 +12,9 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
-/// Writes `<xml>` with one element per entry, CDATA where a value holds markup.
+/// Writes `<xml>` with one element per entry, CDATA where a value holds markup, as
+/// PHP's `Transformer::toXml`: `true` as `1`, `false` and `null` as an empty
+/// element, objects nested, lists as `<item>` elements.
 ///
 /// ```
 /// use serde_json::json;
@@ -40,13 +42,7 @@ fn write_entries(data: &Map<String, Value>, out: &mut String) {
         out.push('>');
         match value {
             Value::Object(map) => write_entries(map, out),
-            Value::Array(items) => {
-                for item in items {
-                    out.push_str("<item>");
-                    write_text(&scalar_text(item), out);
-                    out.push_str("</item>");
-                }
-            }
+            Value::Array(items) => write_items(items, out),
             other => write_text(&scalar_text(other), out),
         }
         out.push_str("</");
@@ -55,11 +51,57 @@ fn write_entries(data: &Map<String, Value>, out: &mut String) {
     }
 }
 
+/// A list as PHP's `Transformer::toXml` writes one: each entry an `<item>`,
+/// objects and lists inside it written out in turn.
+fn write_items(items: &[Value], out: &mut String) {
+    for item in items {
+        out.push_str("<item>");
+        match item {
+            Value::Object(map) => write_entries(map, out),
+            Value::Array(inner) => write_items(inner, out),
+            other => write_text(&scalar_text(other), out),
+        }
+        out.push_str("</item>");
+    }
+}
+
+/// A scalar's text as written: booleans as PHP casts them (`1`, and `false` as
+/// empty, so `<f></f>`), `null` as empty.
 pub(crate) fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
+        Value::Bool(true) => "1".to_owned(),
+        Value::Bool(false) => String::new(),
         other => other.to_string(),
+    }
+}
+
+/// What an entry's element holds as sent: a scalar's text, or for an object or a
+/// list the markup written inside the element. The `sign` is computed over this,
+/// so it covers exactly what is sent.
+pub(crate) fn sent_text(value: &Value) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) => write_entries(map, &mut out),
+        Value::Array(items) => write_items(items, &mut out),
+        other => return scalar_text(other),
+    }
+    out
+}
+
+/// Adds `value` under `name`; a repeated element becomes a list, as PHP's
+/// `Transformer::toArray` reads it (`<a>1</a><a>2</a>` -> `{"a": ["1", "2"]}`).
+fn insert_child(children: &mut Map<String, Value>, name: String, value: Value) {
+    match children.get_mut(&name) {
+        Some(Value::Array(list)) => list.push(value),
+        Some(first) => {
+            let first = std::mem::take(first);
+            children.insert(name, Value::Array(vec![first, value]));
+        }
+        None => {
+            children.insert(name, value);
+        }
     }
 }
 
@@ -87,7 +129,8 @@ pub const MAX_DEPTH: usize = 8;
 pub const MAX_ELEMENTS: usize = 10_000;
 
 /// Reads an APIv2 answer: the root's children as a map of strings (nested
-/// elements become nested maps). DTDs, custom entities, nesting deeper than
+/// elements become nested maps, a repeated element a list, as PHP's
+/// `Transformer::toArray`). DTDs, custom entities, nesting deeper than
 /// [`MAX_DEPTH`] and more than [`MAX_ELEMENTS`] elements are refused.
 ///
 /// ```
@@ -119,7 +162,7 @@ pub fn from_xml(xml: &str) -> Result<Map<String, Value>, String> {
                 let name = e.name().as_ref().to_owned();
                 match stack.last_mut() {
                     Some((_, children, _)) => {
-                        children.insert(name, Value::String(String::new()));
+                        insert_child(children, name, Value::String(String::new()));
                     }
                     None => root = Some(Map::new()),
                 }
@@ -164,9 +207,7 @@ pub fn from_xml(xml: &str) -> Result<Map<String, Value>, String> {
                     Value::Object(children)
                 };
                 match stack.last_mut() {
-                    Some((_, parent, _)) => {
-                        parent.insert(name, value);
-                    }
+                    Some((_, parent, _)) => insert_child(parent, name, value),
                     None => {
                         root = Some(match value {
                             Value::Object(m) => m,
