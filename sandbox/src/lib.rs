@@ -55,22 +55,30 @@ mod auth;
 mod bills;
 mod cache;
 mod certificates;
+mod control;
+mod delivery;
 mod faults;
+mod fields;
 mod keys;
 mod media;
 mod notify;
 mod orders;
+mod refunds;
 mod routes;
 mod server;
+mod transactions;
 mod v2;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use cache::SandboxStats;
 pub use certificates::APIV3_KEY;
+pub use control::Refusal;
+pub use delivery::{compressed_schedule, Delivery, WECHAT_NOTIFY_SCHEDULE};
 pub use faults::Fault;
 pub use http::{Method, StatusCode};
 pub use keys::{
@@ -252,6 +260,52 @@ impl Sandbox {
         self
     }
 
+    /// Marks the order `out_trade_no` paid (it answers `SUCCESS` with a
+    /// `transaction_id` from now on) and POSTs `TRANSACTION.SUCCESS` to its
+    /// `notify_url` in the background, retried on the notification schedule
+    /// ([`SandboxBuilder::notify_schedule`]); [`deliveries`](Self::deliveries) lists
+    /// the attempts. Answers the order as a query would. An unknown order is
+    /// refused with `ORDER_NOT_EXIST`, a paid one with `ORDERPAID`, a closed one
+    /// with `ORDER_CLOSED`. The HTTP twin is a signed `POST /sandbox/pay` with
+    /// `{"out_trade_no": …}`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wechatpay_chain_sandbox::Sandbox;
+    ///
+    /// let sandbox = Sandbox::start()?;
+    /// let client = sandbox.client();
+    /// client.chain("v3/pay/transactions/native").post(json!({ "json": {
+    ///     "appid": "wxd678efh567hg6787", "mchid": sandbox.mchid(),
+    ///     "description": "Image形象店-深圳腾大-QQ公仔", "out_trade_no": "1217752501201407033233368018",
+    ///     "notify_url": "http://127.0.0.1:9/notify", "amount": { "total": 100 },
+    /// }}))?;
+    /// let order = sandbox.pay("1217752501201407033233368018")?;
+    /// assert_eq!(order["trade_state"], "SUCCESS");
+    /// let again = sandbox.pay("1217752501201407033233368018").unwrap_err();
+    /// assert_eq!(again.code, "ORDERPAID");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pay(&self, out_trade_no: &str) -> Result<serde_json::Value, Refusal> {
+        control::pay(&self.app, out_trade_no).map_err(Refusal::from_reply)
+    }
+
+    /// Every notification delivery attempt so far, oldest first: the
+    /// notification id, event type, order, URL, attempt number and outcome (also
+    /// served, signed, at `GET /sandbox/deliveries`).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.app.notifier.deliveries()
+    }
+
+    /// Forgets the state: transactions, refunds, notification deliveries (retries
+    /// still to come are abandoned), injected faults, APIv2 orders, the routes
+    /// registered over HTTP, and the discount-card orders (back to the seed's).
+    /// Routes registered with [`route`](Self::route) stay. The HTTP twin is a
+    /// signed `POST /sandbox/reset`.
+    pub fn reset(&self) {
+        control::reset(&self.app);
+    }
+
     /// Connections accepted, requests answered and signatures made so far (also
     /// served, signed, at `GET /sandbox/stats`).
     pub fn stats(&self) -> SandboxStats {
@@ -301,6 +355,9 @@ pub struct SandboxBuilder {
     log: bool,
     signature_cache: Option<std::time::Duration>,
     sign_with_certificate: bool,
+    notify_schedule: Option<Vec<Duration>>,
+    notify_timeout: Option<Duration>,
+    refund_after: Option<Duration>,
 }
 
 impl SandboxBuilder {
@@ -365,6 +422,28 @@ impl SandboxBuilder {
         self
     }
 
+    /// The waits between notification attempts after the first (one retry per
+    /// entry); by default WeChat's schedule ([`WECHAT_NOTIFY_SCHEDULE`]) compressed
+    /// a thousandfold, see [`compressed_schedule`]. An empty schedule never retries.
+    pub fn notify_schedule(mut self, waits: impl IntoIterator<Item = Duration>) -> Self {
+        self.notify_schedule = Some(waits.into_iter().collect());
+        self
+    }
+
+    /// How long a notification attempt waits for the merchant's answer before it
+    /// counts as failed (default 5 s, as WeChat).
+    pub fn notify_timeout(mut self, timeout: Duration) -> Self {
+        self.notify_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a refund stays `PROCESSING` before it is `SUCCESS` and
+    /// `REFUND.SUCCESS` is sent (default 200 ms).
+    pub fn refund_after(mut self, delay: Duration) -> Self {
+        self.refund_after = Some(delay);
+        self
+    }
+
     /// Starts the sandbox and returns once it accepts connections (blocking).
     pub fn start(self) -> Result<Sandbox, Error> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -420,7 +499,19 @@ impl SandboxBuilder {
         if let Some(dir) = &self.keys_dir {
             keys.write_info(dir, &server::base_uri(addr))?;
         }
-        let mut app = App::new(keys, self.log);
+        let serial = match keys.platform_certificate_serial() {
+            Some(serial) if self.sign_with_certificate => serial.to_owned(),
+            _ => keys.platform_serial().to_owned(),
+        };
+        let notifier = delivery::Notifier::new(
+            keys.clone(),
+            serial,
+            self.notify_schedule
+                .unwrap_or_else(|| compressed_schedule(delivery::DEFAULT_COMPRESSION)),
+            self.notify_timeout.unwrap_or(delivery::DEFAULT_TIMEOUT),
+            self.log,
+        )?;
+        let mut app = App::new(keys, self.log, notifier);
         app.signature_cache = self.signature_cache.map(cache::SignatureCache::new);
         if self.sign_with_certificate && app.keys.platform_certificate().is_none() {
             return Err(Error::Config(
@@ -453,6 +544,11 @@ impl SandboxBuilder {
             orders::TEMPLATE,
             Arc::new(move |r| orders.get(r)),
         ));
+        transactions::register(&app);
+        refunds::register(
+            &app,
+            self.refund_after.unwrap_or(refunds::DEFAULT_COMPLETION),
+        );
         let counters = app.counters.clone();
         app.add_route(Route::new(
             "GET",
