@@ -10,6 +10,23 @@
 //! - signs every answer, errors included, with the platform key
 //!   (`Wechatpay-Timestamp`, `-Nonce`, `-Serial` = the platform public key id,
 //!   `-Signature`, `-Signature-Type`) and adds a unique `Request-ID`;
+//! - keeps the payment loop's state: transactions (`POST
+//!   v3/pay/transactions/{jsapi,app,h5,native}` and the `v3/pay/partner/…` twins
+//!   answer `prepay_id`, `code_url` or `h5_url`; the same `out_trade_no` with another
+//!   body is refused with `INVALID_REQUEST` "201 商户订单号重复"; queries by
+//!   `out-trade-no/{out_trade_no}?mchid=` (partner: `sp_mchid`, `sub_mchid`) or
+//!   `id/{transaction_id}` answer `NOTPAY` until paid, then `SUCCESS`; `…/close`
+//!   answers 204 and `CLOSED`; a paid or closed order refuses closing and paying with
+//!   `ORDERPAID` / `ORDER_CLOSED`) and refunds (`POST v3/refund/domestic/refunds`
+//!   against a paid order, never above what was paid in total, `PROCESSING` and then
+//!   `SUCCESS`; `GET v3/refund/domestic/refunds/{out_refund_no}`). Bad fields are 400
+//!   `PARAM_ERROR` naming the field (`/amount/total`) with WeChat's `detail`;
+//! - pays orders ([`Sandbox::pay`]) and POSTs the notifications WeChat would to the
+//!   order's (or refund's) `notify_url`: `TRANSACTION.SUCCESS` and `REFUND.SUCCESS`,
+//!   signed with the platform key, `resource` encrypted with [`APIV3_KEY`]. A non-2xx
+//!   answer, a timeout or a connection failure is retried on WeChat's schedule
+//!   compressed ([`SandboxBuilder::notify_schedule`]); [`Sandbox::deliveries`] lists
+//!   every attempt;
 //! - serves the discount-card orders statefully (`PATCH` and `GET
 //!   v3/discount-card/orders/{out_order_no}`), starting with the seed's order
 //!   [`SEED_ORDER`];
@@ -21,6 +38,21 @@
 //! - answers routes a test registers with [`Sandbox::route`];
 //! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
 //!   `{"code": …, "message": …}`.
+//!
+//! # The control plane
+//!
+//! Tests in other languages drive the sandbox over HTTP, each request signed with
+//! the merchant key like any other call (e.g. with `wxpay request … --sandbox-dir
+//! DIR`, or the SDK under test):
+//!
+//! | Request | Does |
+//! | --- | --- |
+//! | `POST /sandbox/routes` `{"method", "template", "status", "json"}` | registers a route answering `status` (default 200) with `json` (default: no body); a later route wins |
+//! | `POST /sandbox/faults` `{"method", "template", "fault", "times", …}` | injects a fault, as [`Sandbox::inject`] |
+//! | `POST /sandbox/pay` `{"out_trade_no"}` | pays an order and notifies, as [`Sandbox::pay`]; answers the order |
+//! | `GET /sandbox/deliveries` | `{"total_count", "data": [{"notification_id", "event_type", "subject", "url", "attempt", "status", "error", "delivered", "sent_at"}]}` |
+//! | `GET /sandbox/stats` | connections, requests and signatures, as [`Sandbox::stats`] |
+//! | `POST /sandbox/reset` | 204; forgets orders, refunds, deliveries, faults and these routes, as [`Sandbox::reset`] |
 //!
 //! It runs on its own thread with its own multi-thread tokio runtime, so it serves
 //! blocking and async clients alike, and stops (gracefully) when dropped.
@@ -39,17 +71,19 @@
 //!
 //! // Any other endpoint, simulated by the test itself:
 //! use wechatpay_chain_sandbox::StatusCode;
-//! sandbox.route("POST", "v3/pay/transactions/native", |req| {
-//!     let amount = req.json["amount"]["total"].clone();
-//!     (StatusCode::OK, json!({ "code_url": "weixin://wxpay/bizpayurl?pr=sandbox", "total": amount }))
+//! sandbox.route("POST", "v3/marketing/favor/users/{openid}/coupons", |req| {
+//!     let stock = req.json["stock_id"].clone();
+//!     (StatusCode::OK, json!({ "coupon_id": "9867041", "stock_id": stock }))
 //! });
 //! let answer: serde_json::Value = client
-//!     .chain("v3/pay/transactions/native")
-//!     .post(json!({ "json": { "amount": { "total": 100 } } }))?
+//!     .chain("v3/marketing/favor/users/{openid}/coupons")
+//!     .post(json!({ "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "json": { "stock_id": "9856000" } }))?
 //!     .json()?;
-//! assert_eq!(answer["total"], 100);
+//! assert_eq!(answer["stock_id"], "9856000");
 //! # Ok::<_, wechatpay_chain::Error>(())
 //! ```
+
+#![deny(missing_docs)]
 
 mod auth;
 mod bills;
