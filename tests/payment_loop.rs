@@ -657,3 +657,92 @@ fn unsigned_post(addr: std::net::SocketAddr, path: &str) -> String {
     let _ = stream.read_to_string(&mut answer);
     answer
 }
+
+#[test]
+fn a_partner_order_is_found_by_id_and_refunded_under_its_sub_merchant() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client();
+    let no = "PTN0000000000001";
+    json_of(create(
+        &client,
+        "app",
+        true,
+        order("app", true, no, 50, "https://example.com/n"),
+    ));
+    let transaction_id = sandbox.pay(no).unwrap()["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let owner = json!({ "sp_mchid": "1900000001", "sub_mchid": SUB_MCHID });
+    let by_id = json_of(
+        client
+            .chain("v3/pay/partner/transactions/id/{transaction_id}")
+            .get(json!({ "transaction_id": transaction_id, "query": owner })),
+    );
+    assert_eq!(
+        (
+            by_id["out_trade_no"].as_str(),
+            by_id["trade_state"].as_str()
+        ),
+        (Some(no), Some("SUCCESS"))
+    );
+    // A direct query does not see a partner's order.
+    assert_eq!(
+        api_error(query(&client, no)).code.as_deref(),
+        Some("ORDER_NOT_EXIST")
+    );
+
+    let refund = |sub_mchid: Option<&str>| {
+        let mut body = json!({
+            "out_trade_no": no, "out_refund_no": "PTNRF00000000001",
+            "amount": { "refund": 50, "total": 50, "currency": "CNY" },
+        });
+        if let Some(sub) = sub_mchid {
+            body["sub_mchid"] = json!(sub);
+        }
+        client
+            .chain("v3/refund/domestic/refunds")
+            .post(json!({ "json": body }))
+    };
+    assert_eq!(
+        api_error(refund(None)).code.as_deref(),
+        Some("RESOURCE_NOT_EXISTS")
+    );
+    let created = json_of(refund(Some(SUB_MCHID)));
+    assert_eq!(
+        (created["status"].as_str(), created["sub_mchid"].as_str()),
+        (Some("PROCESSING"), Some(SUB_MCHID))
+    );
+    let refund_query = |sub: Option<&str>| {
+        let mut options = json!({ "out_refund_no": "PTNRF00000000001" });
+        if let Some(sub) = sub {
+            options["query"] = json!({ "sub_mchid": sub });
+        }
+        client
+            .chain("v3/refund/domestic/refunds/{out_refund_no}")
+            .get(options)
+    };
+    assert_eq!(json_of(refund_query(Some(SUB_MCHID)))["out_trade_no"], no);
+    assert_eq!(
+        api_error(refund_query(None)).code.as_deref(),
+        Some("RESOURCE_NOT_EXISTS")
+    );
+    // Everything paid is refunded: one more fen is too much.
+    let mut more = json!({
+        "out_trade_no": no, "out_refund_no": "PTNRF00000000002", "sub_mchid": SUB_MCHID,
+        "amount": { "refund": 1, "total": 50, "currency": "CNY" },
+    });
+    let over = api_error(
+        client
+            .chain("v3/refund/domestic/refunds")
+            .post(json!({ "json": more.clone() })),
+    );
+    assert_eq!(over.code.as_deref(), Some("INVALID_REQUEST"));
+    more["amount"]["total"] = json!(49);
+    let wrong_total = api_error(
+        client
+            .chain("v3/refund/domestic/refunds")
+            .post(json!({ "json": more })),
+    );
+    assert!(wrong_total.message.unwrap().contains("/amount/total"));
+}
