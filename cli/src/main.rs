@@ -4,7 +4,7 @@
 //! wxpay sandbox [--port PORT] [--keys DIR [--print-env]]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox | --sandbox-dir DIR]
-//! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags] [--sandbox]
+//! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags] [--sandbox | --sandbox-dir DIR]
 //! ```
 
 use std::io::Write as _;
@@ -67,8 +67,11 @@ struct Certificates {
     #[arg(long, env = "WECHATPAY_APIV3_KEY", hide_env_values = true)]
     apiv3_key: Option<String>,
     /// Downloads from an embedded sandbox (ignores the merchant configuration).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sandbox_dir")]
     sandbox: bool,
+    /// Downloads from the running sandbox whose keys directory is DIR.
+    #[arg(long, value_name = "DIR")]
+    sandbox_dir: Option<PathBuf>,
     /// The merchant id.
     #[arg(long, env = "WECHATPAY_MCHID")]
     mchid: Option<String>,
@@ -282,9 +285,10 @@ fn certificates(args: Certificates) -> Result<(), Error> {
     } else {
         None
     };
-    let client = match &embedded {
-        Some(sandbox) => sandbox.client(),
-        None => certificates_client(&args)?,
+    let client = match (&embedded, &args.sandbox_dir) {
+        (Some(sandbox), _) => sandbox.client(),
+        (None, Some(dir)) => sandbox_dir_client(dir)?,
+        (None, None) => certificates_client(&args)?,
     };
     let downloaded = client.download_certificates()?;
     std::fs::create_dir_all(&args.output).map_err(|e| {

@@ -282,6 +282,22 @@ fn two_sandboxes_on_one_keys_dir_verify_alike() {
     let info: Value =
         serde_json::from_str(&std::fs::read_to_string(keys.join("sandbox.json")).unwrap()).unwrap();
     assert_eq!(info["base_uri"], backup_base.as_str());
+    // …and `--sandbox-dir` reaches it, here to download its platform certificate.
+    let certs = keys.join("certs");
+    let out = Command::new(WXPAY)
+        .args(["certificates", "--output"])
+        .arg(&certs)
+        .arg("--sandbox-dir")
+        .arg(&keys)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("serial="));
     drop((primary, backup));
     std::fs::remove_dir_all(&keys).unwrap();
 }
