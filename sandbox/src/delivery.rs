@@ -108,7 +108,10 @@ impl Delivery {
 pub(crate) struct Notifier {
     keys: SandboxKeys,
     serial: String,
-    http: reqwest::Client,
+    /// Built on first use: a TLS-capable client costs about 100 ms to build, more
+    /// than the rest of a sandbox's start, and most sandboxes never notify.
+    http: OnceLock<Result<reqwest::Client, String>>,
+    timeout: Duration,
     schedule: Vec<Duration>,
     log: Mutex<Vec<Delivery>>,
     /// Bumped by a reset: attempts of an older generation are abandoned.
@@ -125,24 +128,32 @@ impl Notifier {
         schedule: Vec<Duration>,
         timeout: Duration,
         log_requests: bool,
-    ) -> Result<Notifier, Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            // A notify_url on loopback must not go through a proxy of the environment.
-            .no_proxy()
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the notification client ({e})")))?;
-        Ok(Notifier {
+    ) -> Notifier {
+        Notifier {
             keys,
             serial,
-            http,
+            http: OnceLock::new(),
+            timeout,
             schedule,
             log: Mutex::default(),
             generation: AtomicU64::new(0),
             runtime: OnceLock::new(),
             log_requests,
-        })
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        let built = self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                // A notify_url on loopback must not go through a proxy of the
+                // environment.
+                .no_proxy()
+                .build()
+                .map_err(|e| format!("cannot build the notification client ({e})"))
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 
     /// Called once by the server thread when its runtime is up.
@@ -240,7 +251,7 @@ impl Notifier {
         let headers = notify::sign(&self.keys, &self.serial, body, unix_now())
             .map_err(|e| format!("cannot sign the notification ({e})"))?;
         let sent = self
-            .http
+            .http()?
             .post(url)
             .headers(headers)
             .body(body.clone())

@@ -544,7 +544,7 @@ impl SandboxBuilder {
                 .unwrap_or_else(|| compressed_schedule(delivery::DEFAULT_COMPRESSION)),
             self.notify_timeout.unwrap_or(delivery::DEFAULT_TIMEOUT),
             self.log,
-        )?;
+        );
         let mut app = App::new(keys, self.log, notifier);
         app.signature_cache = self.signature_cache.map(cache::SignatureCache::new);
         if self.sign_with_certificate && app.keys.platform_certificate().is_none() {
