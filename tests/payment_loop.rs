@@ -746,3 +746,35 @@ fn a_partner_order_is_found_by_id_and_refunded_under_its_sub_merchant() {
     );
     assert!(wrong_total.message.unwrap().contains("/amount/total"));
 }
+
+#[test]
+fn reset_abandons_the_retries_still_to_come() {
+    let sandbox = Sandbox::builder()
+        .notify_schedule([Duration::from_millis(20); 50])
+        .start()
+        .unwrap();
+    let client = sandbox.client();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}/notify");
+    json_of(create(
+        &client,
+        "native",
+        false,
+        order("native", false, "RST0000000000001", 5, &url),
+    ));
+    sandbox.pay("RST0000000000001").unwrap();
+    eventually("a first failed attempt", || {
+        (!sandbox.deliveries().is_empty()).then_some(())
+    });
+    sandbox.reset();
+    // Ten retry periods later, nothing more was tried.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        sandbox.deliveries().is_empty(),
+        "{:?}",
+        sandbox.deliveries()
+    );
+}
