@@ -1,7 +1,7 @@
 //! `wxpay`: WeChat Pay APIv3 from the command line.
 //!
 //! ```text
-//! wxpay sandbox [--port PORT] [--keys DIR [--print-env]]
+//! wxpay sandbox [--port PORT] [--keys DIR [--print-env]] [--notify-compression FACTOR]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox | --sandbox-dir DIR]
 //! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags] [--sandbox | --sandbox-dir DIR]
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 use wechatpay_chain::{Client, Error, PrivateKey, PublicKey};
-use wechatpay_chain_sandbox::{Sandbox, INFO_FILE, KEY_FILES};
+use wechatpay_chain_sandbox::{compressed_schedule, Sandbox, INFO_FILE, KEY_FILES};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +48,10 @@ enum Command {
         /// alone. Needs --keys (the variables name the key files).
         #[arg(long, requires = "keys")]
         print_env: bool,
+        /// Divides WeChat's notification retry schedule (15s, 15s, 30s, 3m, …, 6h)
+        /// by FACTOR: 1 is WeChat's own pace.
+        #[arg(long, value_name = "FACTOR", default_value_t = 1000)]
+        notify_compression: u32,
     },
     /// Signs and sends one call; prints the verified JSON answer.
     Request(Box<Request>),
@@ -142,7 +146,8 @@ fn main() -> ExitCode {
             keys,
             quiet,
             print_env,
-        } => sandbox(port, keys, quiet, print_env),
+            notify_compression,
+        } => sandbox(port, keys, quiet, print_env, notify_compression),
         Command::Request(request) => send(*request),
         Command::Certificates(args) => certificates(*args),
     };
@@ -155,8 +160,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn sandbox(port: u16, keys: Option<PathBuf>, quiet: bool, print_env: bool) -> Result<(), Error> {
-    let mut builder = Sandbox::builder().port(port).log_requests(!quiet);
+fn sandbox(
+    port: u16,
+    keys: Option<PathBuf>,
+    quiet: bool,
+    print_env: bool,
+    notify_compression: u32,
+) -> Result<(), Error> {
+    if notify_compression == 0 {
+        return Err(usage("--notify-compression", "must be at least 1".into()));
+    }
+    let mut builder = Sandbox::builder()
+        .port(port)
+        .log_requests(!quiet)
+        .notify_schedule(compressed_schedule(notify_compression));
     if let Some(dir) = &keys {
         builder = builder.keys_dir(dir);
     }
@@ -178,6 +195,9 @@ fn sandbox(port: u16, keys: Option<PathBuf>, quiet: bool, print_env: bool) -> Re
         keys.map_or("built in (the sandbox crate's test keys)".to_owned(), |d| d
             .display()
             .to_string()),
+    );
+    eprintln!(
+        "wxpay sandbox: control plane (signed like any call): POST sandbox/routes, sandbox/faults, sandbox/pay, sandbox/reset; GET sandbox/deliveries, sandbox/stats"
     );
     // Serve until the process is stopped; the default signal action ends it.
     loop {
