@@ -236,7 +236,7 @@ impl Sandbox {
     /// `{name}` or `<name>` placeholders, each matching one path segment. The handler
     /// runs only for requests that pass the signature check; its answer is signed
     /// like every other. A later route overrides an earlier one for the same request,
-    /// the built-in discount-card routes included. A panicking handler answers 500
+    /// the built-in ones included (orders, transactions, refunds). A panicking handler answers 500
     /// `SYSTEM_ERROR`.
     pub fn route<F>(&self, method: impl AsRef<str>, template: &str, handler: F) -> &Self
     where
@@ -301,7 +301,8 @@ impl Sandbox {
     /// the attempts. Answers the order as a query would. An unknown order is
     /// refused with `ORDER_NOT_EXIST`, a paid one with `ORDERPAID`, a closed one
     /// with `ORDER_CLOSED`. The HTTP twin is a signed `POST /sandbox/pay` with
-    /// `{"out_trade_no": …}`.
+    /// `{"out_trade_no": …}`. It does not wait for the delivery, so it is fine in
+    /// async code too.
     ///
     /// ```
     /// use serde_json::json;

@@ -40,7 +40,7 @@ const GRACE: Duration = Duration::from_secs(2);
 pub(crate) struct App {
     pub(crate) keys: SandboxKeys,
     /// Searched newest first, so a later route overrides an earlier one (and the
-    /// built-in discount-card routes).
+    /// built-in ones).
     pub(crate) routes: RwLock<Vec<Route>>,
     pub(crate) orders: Arc<Orders>,
     pub(crate) v2_orders: super::v2::V2Orders,
