@@ -236,8 +236,8 @@ impl Sandbox {
     /// `{name}` or `<name>` placeholders, each matching one path segment. The handler
     /// runs only for requests that pass the signature check; its answer is signed
     /// like every other. A later route overrides an earlier one for the same request,
-    /// the built-in ones included (orders, transactions, refunds). A panicking handler answers 500
-    /// `SYSTEM_ERROR`.
+    /// the built-in ones included (orders, transactions, refunds). A panicking
+    /// handler answers 500 `SYSTEM_ERROR`.
     pub fn route<F>(&self, method: impl AsRef<str>, template: &str, handler: F) -> &Self
     where
         F: Fn(&SandboxRequest) -> Reply + Send + Sync + 'static,
