@@ -738,6 +738,13 @@ fn a_partner_order_is_found_by_id_and_refunded_under_its_sub_merchant() {
             .post(json!({ "json": more.clone() })),
     );
     assert_eq!(over.code.as_deref(), Some("INVALID_REQUEST"));
+    more["amount"]["refund"] = json!(i64::MAX);
+    let huge = api_error(
+        client
+            .chain("v3/refund/domestic/refunds")
+            .post(json!({ "json": more.clone() })),
+    );
+    assert_eq!(huge.code.as_deref(), Some("INVALID_REQUEST"));
     more["amount"]["total"] = json!(49);
     let wrong_total = api_error(
         client

@@ -149,7 +149,7 @@ impl Refunds {
                 trade.total
             )));
         }
-        if trade.refunded + refund > trade.total {
+        if refund > trade.total - trade.refunded {
             return Err(invalid(&format!(
                 "申请退款金额超过订单可退金额 (refundable: {})",
                 trade.total - trade.refunded
