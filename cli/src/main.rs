@@ -1,21 +1,21 @@
 //! `wxpay`: WeChat Pay APIv3 from the command line.
 //!
 //! ```text
-//! wxpay sandbox [--port PORT] [--keys DIR [--tls]]
+//! wxpay sandbox [--port PORT] [--keys DIR [--tls] [--print-env]] [--notify-compression FACTOR]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
-//!               [--query k=v]… [--header 'Name: value']… [--sandbox]
+//!               [--query k=v]… [--header 'Name: value']… [--sandbox | --sandbox-dir DIR]
 //! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags]
-//!                   [--platform-key PEM [--platform-serial ID]] [--sandbox]
+//!                   [--platform-key PEM [--platform-serial ID]] [--sandbox | --sandbox-dir DIR]
 //! ```
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 use wechatpay_chain::{Client, Error, PrivateKey, PublicKey};
-use wechatpay_chain_sandbox::Sandbox;
+use wechatpay_chain_sandbox::{compressed_schedule, Sandbox, INFO_FILE, KEY_FILES};
 
 #[derive(Parser)]
 #[command(
@@ -50,6 +50,15 @@ enum Command {
         /// Does not log requests on stderr.
         #[arg(long)]
         quiet: bool,
+        /// Prints the `WECHATPAY_*` variables that point `wxpay request` (or any
+        /// SDK) at this sandbox, one `NAME=value` line each, instead of the base URI
+        /// alone. Needs --keys (the variables name the key files).
+        #[arg(long, requires = "keys")]
+        print_env: bool,
+        /// Divides WeChat's notification retry schedule (15s, 15s, 30s, 3m, …, 6h)
+        /// by FACTOR: 1 is WeChat's own pace.
+        #[arg(long, value_name = "FACTOR", default_value_t = 1000)]
+        notify_compression: u32,
     },
     /// Signs and sends one call; prints the verified JSON answer.
     Request(Box<Request>),
@@ -69,8 +78,11 @@ struct Certificates {
     #[arg(long, env = "WECHATPAY_APIV3_KEY", hide_env_values = true)]
     apiv3_key: Option<String>,
     /// Downloads from an embedded sandbox (ignores the merchant configuration).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sandbox_dir")]
     sandbox: bool,
+    /// Downloads from the running sandbox whose keys directory is DIR.
+    #[arg(long, value_name = "DIR")]
+    sandbox_dir: Option<PathBuf>,
     /// The merchant id.
     #[arg(long, env = "WECHATPAY_MCHID")]
     mchid: Option<String>,
@@ -113,8 +125,12 @@ struct Request {
     #[arg(long = "header", value_name = "'NAME: VALUE'")]
     header: Vec<String>,
     /// Starts an embedded sandbox for this call (ignores the merchant configuration).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sandbox_dir")]
     sandbox: bool,
+    /// Calls the running sandbox whose keys directory is DIR (`wxpay sandbox --keys
+    /// DIR`): its `sandbox.json` and key files replace the merchant configuration.
+    #[arg(long, value_name = "DIR")]
+    sandbox_dir: Option<PathBuf>,
     /// The merchant id.
     #[arg(long, env = "WECHATPAY_MCHID")]
     mchid: Option<String>,
@@ -142,7 +158,9 @@ fn main() -> ExitCode {
             keys,
             tls,
             quiet,
-        } => sandbox(port, keys, tls, quiet),
+            print_env,
+            notify_compression,
+        } => sandbox(port, keys, tls, quiet, print_env, notify_compression),
         Command::Request(request) => send(*request),
         Command::Certificates(args) => certificates(*args),
     };
@@ -155,29 +173,117 @@ fn main() -> ExitCode {
     }
 }
 
-fn sandbox(port: u16, keys: Option<PathBuf>, tls: bool, quiet: bool) -> Result<(), Error> {
-    let mut builder = Sandbox::builder().port(port).tls(tls).log_requests(!quiet);
+fn sandbox(
+    port: u16,
+    keys: Option<PathBuf>,
+    tls: bool,
+    quiet: bool,
+    print_env: bool,
+    notify_compression: u32,
+) -> Result<(), Error> {
+    if notify_compression == 0 {
+        return Err(usage("--notify-compression", "must be at least 1".into()));
+    }
+    let mut builder = Sandbox::builder()
+        .port(port)
+        .tls(tls)
+        .log_requests(!quiet)
+        .notify_schedule(compressed_schedule(notify_compression));
     if let Some(dir) = &keys {
         builder = builder.keys_dir(dir);
     }
     let sandbox = builder.start()?;
-    // The first line is the base URI alone, so scripts can read it.
+    // The first line is the base URI alone, so scripts can read it (with
+    // --print-env: WECHATPAY_BASE_URI=…, then the other variables).
+    let text = match (&keys, print_env) {
+        (Some(dir), true) => env_lines(&sandbox, dir)?,
+        _ => format!("{}\n", sandbox.url()),
+    };
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", sandbox.url()).and_then(|()| out.flush());
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     drop(out);
     eprintln!(
         "wxpay sandbox: mchid {}, merchant serial {}, platform key id {}, keys {}",
         sandbox.mchid(),
         sandbox.merchant_serial(),
         sandbox.platform_serial(),
-        keys.map_or("built in (tests/fixtures/keys)".to_owned(), |d| d
+        keys.map_or("built in (the sandbox crate's test keys)".to_owned(), |d| d
             .display()
             .to_string()),
+    );
+    eprintln!(
+        "wxpay sandbox: control plane (signed like any call): POST sandbox/routes, sandbox/faults, sandbox/pay, sandbox/reset; GET sandbox/deliveries, sandbox/stats"
     );
     // Serve until the process is stopped; the default signal action ends it.
     loop {
         std::thread::park();
     }
+}
+
+/// The `WECHATPAY_*` lines of a sandbox whose keys are in `dir`.
+fn env_lines(sandbox: &Sandbox, dir: &Path) -> Result<String, Error> {
+    // Absolute paths: the lines are meant for other processes, started elsewhere.
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| Error::Config(format!("--keys: cannot resolve `{}` ({e})", dir.display())))?;
+    let file = |name: &str| dir.join(name).display().to_string();
+    let lines = [
+        ("WECHATPAY_BASE_URI", sandbox.url().to_owned()),
+        ("WECHATPAY_MCHID", sandbox.mchid().to_owned()),
+        ("WECHATPAY_SERIAL", sandbox.merchant_serial().to_owned()),
+        ("WECHATPAY_PRIVATE_KEY", file(KEY_FILES[0])),
+        ("WECHATPAY_PLATFORM_KEY", file(KEY_FILES[3])),
+        (
+            "WECHATPAY_PLATFORM_SERIAL",
+            sandbox.platform_serial().to_owned(),
+        ),
+        ("WECHATPAY_APIV3_KEY", sandbox.apiv3_key().to_owned()),
+    ];
+    Ok(lines
+        .iter()
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect())
+}
+
+/// The merchant client of a running sandbox, from its keys directory.
+fn sandbox_dir_client(dir: &Path) -> Result<Client, Error> {
+    let info_path = dir.join(INFO_FILE);
+    let text = std::fs::read_to_string(&info_path).map_err(|e| {
+        usage(
+            "--sandbox-dir",
+            format!(
+                "cannot read `{}` ({e}); is `wxpay sandbox --keys {}` running?",
+                info_path.display(),
+                dir.display()
+            ),
+        )
+    })?;
+    let info: Value = serde_json::from_str(&text).map_err(|e| {
+        usage(
+            "--sandbox-dir",
+            format!("`{}` is not JSON ({e})", info_path.display()),
+        )
+    })?;
+    let field = |name: &str| {
+        info.get(name).and_then(Value::as_str).ok_or_else(|| {
+            usage(
+                "--sandbox-dir",
+                format!("`{}` has no `{name}`", info_path.display()),
+            )
+        })
+    };
+    Client::builder()
+        .mchid(field("mchid")?)
+        .serial(field("merchant_serial")?)
+        .private_key(PrivateKey::from_file(dir.join(KEY_FILES[0]))?)
+        .platform_key(
+            field("platform_serial")?,
+            PublicKey::from_file(dir.join(KEY_FILES[3]))?,
+        )
+        .apiv3_key(wechatpay_chain_sandbox::APIV3_KEY)
+        .apiv2_secret(wechatpay_chain_sandbox::APIV2_SECRET)
+        .base_uri(field("base_uri")?)
+        .build()
 }
 
 fn send(args: Request) -> Result<(), Error> {
@@ -187,13 +293,15 @@ fn send(args: Request) -> Result<(), Error> {
     } else {
         None
     };
-    let client = match &embedded {
-        Some(sandbox) => sandbox.client(),
-        None => client(&args)?,
+    let client = match (&embedded, &args.sandbox_dir) {
+        (Some(sandbox), _) => sandbox.client(),
+        (None, Some(dir)) => sandbox_dir_client(dir)?,
+        (None, None) => client(&args)?,
     };
     let response = client
         .chain(&args.template)
-        .request(&args.method, options)?;
+        .request(&args.method, options)
+        .map_err(|e| in_flags(e, &args))?;
     if response.body().is_empty() {
         return Ok(());
     }
@@ -212,9 +320,10 @@ fn certificates(args: Certificates) -> Result<(), Error> {
     } else {
         None
     };
-    let client = match &embedded {
-        Some(sandbox) => sandbox.client(),
-        None => certificates_client(&args)?,
+    let client = match (&embedded, &args.sandbox_dir) {
+        (Some(sandbox), _) => sandbox.client(),
+        (None, Some(dir)) => sandbox_dir_client(dir)?,
+        (None, None) => certificates_client(&args)?,
     };
     let downloaded = client.download_certificates()?;
     std::fs::create_dir_all(&args.output).map_err(|e| {
@@ -356,6 +465,81 @@ fn client(args: &Request) -> Result<Client, Error> {
         builder = builder.base_uri(base);
     }
     builder.build()
+}
+
+/// Rewrites the library's errors about the option map in the flags that built it:
+/// `--set name=…`, `--json`, `--query`, `--header`.
+fn in_flags(error: Error, args: &Request) -> Error {
+    let set_names = || {
+        args.set
+            .iter()
+            .filter_map(|s| s.split_once('='))
+            .map(|(n, _)| n)
+    };
+    match error {
+        Error::Placeholder {
+            template,
+            placeholder,
+            message,
+        } => {
+            let message = if message.starts_with("has no value") {
+                format!("`{template}` needs it; pass --set {placeholder}=…")
+            } else {
+                format!("placeholder `{{{placeholder}}}` of `{template}` {message}")
+            };
+            usage(&format!("--set {placeholder}"), message)
+        }
+        Error::Option { key, .. } if set_names().any(|n| n == key) => {
+            let known = placeholders(&args.template);
+            let listed = if known.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("its placeholders: {}", known.join(", "))
+            };
+            usage(
+                &format!("--set {key}"),
+                format!(
+                    "`{}` has no placeholder `{{{key}}}` ({listed})",
+                    args.template
+                ),
+            )
+        }
+        Error::Option { key, message } => {
+            let flag = match key.as_str() {
+                "json" => "--json",
+                "query" => "--query",
+                "headers" => "--header",
+                _ => return Error::Option { key, message },
+            };
+            usage(flag, message)
+        }
+        other => other,
+    }
+}
+
+/// The placeholder names of a template (`{name}` and `<name>`), for messages.
+fn placeholders(template: &str) -> Vec<String> {
+    template
+        .split('/')
+        .flat_map(|segment| {
+            let mut names = Vec::new();
+            let mut rest = segment;
+            while let Some(start) = rest.find(['{', '<']) {
+                let close = if rest[start..].starts_with('{') {
+                    '}'
+                } else {
+                    '>'
+                };
+                let Some(len) = rest[start..].find(close) else {
+                    break;
+                };
+                let name = rest[start + 1..start + len].trim_start_matches('+');
+                names.push(name.to_owned());
+                rest = &rest[start + len + 1..];
+            }
+            names
+        })
+        .collect()
 }
 
 fn report(error: &Error) {

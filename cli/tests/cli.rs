@@ -1,7 +1,8 @@
 //! Drives the built `wxpay` binary: a sandbox in the background, requests against it
 //! with the keys it wrote, as any other SDK would use them.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -370,4 +371,286 @@ fn wxpay_certificates_verifies_with_the_given_platform_key() {
         ))
         .exists());
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Starts `wxpay sandbox --keys DIR --print-env` and returns it with the
+/// variables it printed.
+fn start_sandbox_env(keys: &Path) -> (Server, Vec<(String, String)>) {
+    let mut child = Command::new(WXPAY)
+        .args(["sandbox", "--port", "0", "--quiet", "--print-env", "--keys"])
+        .arg(keys)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wxpay starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let vars: Vec<(String, String)> = (0..7)
+        .map(|_| {
+            let line = lines.next().unwrap().unwrap();
+            let (name, value) = line.split_once('=').expect("NAME=value");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    (server, vars)
+}
+
+/// `wxpay request … --sandbox-dir DIR`, with no WECHATPAY_* in the environment.
+fn request_dir(keys: &Path, args: &[&str]) -> Output {
+    Command::new(WXPAY)
+        .arg("request")
+        .args(args)
+        .arg("--sandbox-dir")
+        .arg(keys)
+        .env_clear()
+        .output()
+        .expect("wxpay request runs")
+}
+
+fn stderr_of(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "the call fails");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn two_sandboxes_on_one_keys_dir_verify_alike() {
+    let keys = temp_dir("shared");
+    let (primary, primary_base) = start_sandbox(&keys);
+    let (backup, backup_base) = start_sandbox(&keys);
+    assert_ne!(primary_base, backup_base);
+    // One merchant configuration, read once from DIR, verifies both hosts' answers.
+    let template = "v3/discount-card/orders/{out_order_no}";
+    let set = format!("out_order_no={SEED_ORDER}");
+    for base in [&primary_base, &backup_base] {
+        let order = stdout_json(&request(&keys, base, &["GET", template, "--set", &set]));
+        assert_eq!(order["out_order_no"], SEED_ORDER, "{base}");
+    }
+    // sandbox.json names the host started last.
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(keys.join("sandbox.json")).unwrap()).unwrap();
+    assert_eq!(info["base_uri"], backup_base.as_str());
+    // …and `--sandbox-dir` reaches it, here to download its platform certificate.
+    let certs = keys.join("certs");
+    let out = Command::new(WXPAY)
+        .args(["certificates", "--output"])
+        .arg(&certs)
+        .arg("--sandbox-dir")
+        .arg(&keys)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("serial="));
+    drop((primary, backup));
+    std::fs::remove_dir_all(&keys).unwrap();
+}
+
+#[test]
+fn print_env_lines_configure_wxpay_request() {
+    let keys = temp_dir("env");
+    let (server, vars) = start_sandbox_env(&keys);
+    let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "WECHATPAY_BASE_URI",
+            "WECHATPAY_MCHID",
+            "WECHATPAY_SERIAL",
+            "WECHATPAY_PRIVATE_KEY",
+            "WECHATPAY_PLATFORM_KEY",
+            "WECHATPAY_PLATFORM_SERIAL",
+            "WECHATPAY_APIV3_KEY",
+        ]
+    );
+    let out = Command::new(WXPAY)
+        .args(["request", "GET", "v3/discount-card/orders/{out_order_no}"])
+        .args(["--set", &format!("out_order_no={SEED_ORDER}")])
+        .env_clear()
+        .envs(vars.iter().map(|(n, v)| (n, v)))
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&out)["out_order_no"], SEED_ORDER);
+    drop(server);
+
+    // --print-env names key files, so it needs --keys.
+    let out = Command::new(WXPAY)
+        .args(["sandbox", "--print-env"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keys"));
+    std::fs::remove_dir_all(&keys).unwrap();
+}
+
+#[test]
+fn cli_errors_name_the_flags() {
+    let template = "v3/discount-card/orders/{out_order_no}";
+    let missing = Command::new(WXPAY)
+        .args(["request", "GET", template, "--sandbox"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&missing);
+    assert!(stderr.contains("--set out_order_no=…"), "{stderr}");
+    assert!(!stderr.contains("options"), "{stderr}");
+    let stray = Command::new(WXPAY)
+        .args(["request", "GET", "v3/certificates", "--sandbox"])
+        .args(["--set", "out_order_no=1"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&stray);
+    assert!(
+        stderr.contains("--set out_order_no") && stderr.contains("has no placeholder"),
+        "{stderr}"
+    );
+    let no_dir = request_dir(
+        Path::new("/nonexistent-wxpay-dir"),
+        &["GET", "v3/certificates"],
+    );
+    let stderr = stderr_of(&no_dir);
+    assert!(
+        stderr.contains("--sandbox-dir") && stderr.contains("sandbox.json"),
+        "{stderr}"
+    );
+}
+
+/// Accepts one notification on loopback, answers 204, hands over its headers and
+/// body.
+fn receive_one(listener: TcpListener) -> std::thread::JoinHandle<(http::HeaderMap, Vec<u8>)> {
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with("POST /notify "), "{line}");
+        let mut headers = http::HeaderMap::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let Some((name, value)) = line.trim_end().split_once(':') else {
+                break;
+            };
+            headers.insert(
+                http::HeaderName::from_bytes(name.trim().as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value.trim()).unwrap(),
+            );
+        }
+        let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        (headers, body)
+    })
+}
+
+#[test]
+fn the_payment_loop_through_wxpay_and_the_control_plane() {
+    let keys = temp_dir("loop");
+    let (server, _base) = start_sandbox(&keys);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let notify_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let received = receive_one(listener);
+
+    let order = serde_json::json!({
+        "appid": "wxd678efh567hg6787", "mchid": "1900000001", "description": "QQ公仔",
+        "out_trade_no": "CLI0000000000001", "notify_url": notify_url,
+        "amount": { "total": 100, "currency": "CNY" },
+    })
+    .to_string();
+    let created = stdout_json(&request_dir(
+        &keys,
+        &["POST", "v3/pay/transactions/native", "--json", &order],
+    ));
+    assert!(created["code_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("weixin://"));
+    let query = [
+        "GET",
+        "v3/pay/transactions/out-trade-no/{out_trade_no}",
+        "--set",
+        "out_trade_no=CLI0000000000001",
+        "--query",
+        "mchid=1900000001",
+    ];
+    assert_eq!(
+        stdout_json(&request_dir(&keys, &query))["trade_state"],
+        "NOTPAY"
+    );
+
+    let pay = r#"{"out_trade_no":"CLI0000000000001"}"#;
+    let paid = stdout_json(&request_dir(&keys, &["POST", "sandbox/pay", "--json", pay]));
+    assert_eq!(paid["trade_state"], "SUCCESS");
+    // The merchant's handler verifies the notification with the keys in DIR.
+    let (headers, body) = received.join().unwrap();
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(keys.join("sandbox.json")).unwrap()).unwrap();
+    let merchant = wechatpay_chain::Client::builder()
+        .mchid(info["mchid"].as_str().unwrap())
+        .serial(info["merchant_serial"].as_str().unwrap())
+        .private_key(
+            wechatpay_chain::PrivateKey::from_file(keys.join("merchant_private.pem")).unwrap(),
+        )
+        .platform_key(
+            info["platform_serial"].as_str().unwrap(),
+            wechatpay_chain::PublicKey::from_file(keys.join("platform_public.pem")).unwrap(),
+        )
+        .apiv3_key(wechatpay_chain_sandbox::APIV3_KEY)
+        .build()
+        .unwrap();
+    let event = merchant.notification::<Value>(&headers, &body).unwrap();
+    assert_eq!(event.event_type, "TRANSACTION.SUCCESS");
+    assert_eq!(event.resource["transaction_id"], paid["transaction_id"]);
+    assert_eq!(
+        stdout_json(&request_dir(&keys, &query))["trade_state"],
+        "SUCCESS"
+    );
+    let again = stderr_of(&request_dir(&keys, &["POST", "sandbox/pay", "--json", pay]));
+    assert!(again.contains("ORDERPAID"), "{again}");
+
+    let refund = r#"{"out_trade_no":"CLI0000000000001","out_refund_no":"CLIRF000000001","amount":{"refund":100,"total":100,"currency":"CNY"}}"#;
+    let refunded = stdout_json(&request_dir(
+        &keys,
+        &["POST", "v3/refund/domestic/refunds", "--json", refund],
+    ));
+    assert_eq!(refunded["status"], "PROCESSING");
+
+    // The attempt is recorded once the handler's answer is read: wait for it.
+    let mut deliveries = Value::Null;
+    for _ in 0..100 {
+        deliveries = stdout_json(&request_dir(&keys, &["GET", "sandbox/deliveries"]));
+        if deliveries["total_count"] == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(deliveries["total_count"], 1, "{deliveries}");
+    assert_eq!(deliveries["data"][0]["status"], 204);
+    assert_eq!(deliveries["data"][0]["delivered"], true);
+
+    let route = r#"{"method":"POST","template":"v3/marketing/busifavor/coupons/use","status":200,"json":{"wechatpay_use_time":"2020-05-20T13:29:35+08:00"}}"#;
+    stdout_json(&request_dir(
+        &keys,
+        &["POST", "sandbox/routes", "--json", route],
+    ));
+    let used = stdout_json(&request_dir(
+        &keys,
+        &["POST", "v3/marketing/busifavor/coupons/use", "--json", "{}"],
+    ));
+    assert_eq!(used["wechatpay_use_time"], "2020-05-20T13:29:35+08:00");
+    let stats = stdout_json(&request_dir(&keys, &["GET", "sandbox/stats"]));
+    assert!(stats["requests"].as_u64().unwrap() >= 9, "{stats}");
+
+    let reset = request_dir(&keys, &["POST", "sandbox/reset"]);
+    assert!(reset.status.success() && reset.stdout.is_empty());
+    assert!(stderr_of(&request_dir(&keys, &query)).contains("ORDER_NOT_EXIST"));
+    drop(server);
+    std::fs::remove_dir_all(&keys).unwrap();
 }

@@ -113,6 +113,13 @@ impl Faults {
         Some(fault)
     }
 
+    /// Forgets every fault still waiting.
+    pub(crate) fn clear(&self) {
+        let mut list = self.lock();
+        list.clear();
+        self.waiting.store(0, Ordering::Release);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Route<Injected>>> {
         self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }

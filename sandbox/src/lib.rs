@@ -10,6 +10,23 @@
 //! - signs every answer, errors included, with the platform key
 //!   (`Wechatpay-Timestamp`, `-Nonce`, `-Serial` = the platform public key id,
 //!   `-Signature`, `-Signature-Type`) and adds a unique `Request-ID`;
+//! - keeps the payment loop's state: transactions (`POST
+//!   v3/pay/transactions/{jsapi,app,h5,native}` and the `v3/pay/partner/…` twins
+//!   answer `prepay_id`, `code_url` or `h5_url`; the same `out_trade_no` with another
+//!   body is refused with `INVALID_REQUEST` "201 商户订单号重复"; queries by
+//!   `out-trade-no/{out_trade_no}?mchid=` (partner: `sp_mchid`, `sub_mchid`) or
+//!   `id/{transaction_id}` answer `NOTPAY` until paid, then `SUCCESS`; `…/close`
+//!   answers 204 and `CLOSED`; a paid or closed order refuses closing and paying with
+//!   `ORDERPAID` / `ORDER_CLOSED`) and refunds (`POST v3/refund/domestic/refunds`
+//!   against a paid order, never above what was paid in total, `PROCESSING` and then
+//!   `SUCCESS`; `GET v3/refund/domestic/refunds/{out_refund_no}`). Bad fields are 400
+//!   `PARAM_ERROR` naming the field (`/amount/total`) with WeChat's `detail`;
+//! - pays orders ([`Sandbox::pay`]) and POSTs the notifications WeChat would to the
+//!   order's (or refund's) `notify_url`: `TRANSACTION.SUCCESS` and `REFUND.SUCCESS`,
+//!   signed with the platform key, `resource` encrypted with [`APIV3_KEY`]. A non-2xx
+//!   answer, a timeout or a connection failure is retried on WeChat's schedule
+//!   compressed ([`SandboxBuilder::notify_schedule`]); [`Sandbox::deliveries`] lists
+//!   every attempt;
 //! - serves the discount-card orders statefully (`PATCH` and `GET
 //!   v3/discount-card/orders/{out_order_no}`), starting with the seed's order
 //!   [`SEED_ORDER`];
@@ -24,6 +41,21 @@
 //! - answers routes a test registers with [`Sandbox::route`];
 //! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
 //!   `{"code": …, "message": …}`.
+//!
+//! # The control plane
+//!
+//! Tests in other languages drive the sandbox over HTTP, each request signed with
+//! the merchant key like any other call (e.g. with `wxpay request … --sandbox-dir
+//! DIR`, or the SDK under test):
+//!
+//! | Request | Does |
+//! | --- | --- |
+//! | `POST /sandbox/routes` `{"method", "template", "status", "json"}` | registers a route answering `status` (default 200) with `json` (default: no body); a later route wins |
+//! | `POST /sandbox/faults` `{"method", "template", "fault", "times", …}` | injects a fault, as [`Sandbox::inject`] |
+//! | `POST /sandbox/pay` `{"out_trade_no"}` | pays an order and notifies, as [`Sandbox::pay`]; answers the order |
+//! | `GET /sandbox/deliveries` | `{"total_count", "data": [{"notification_id", "event_type", "subject", "url", "attempt", "status", "error", "delivered", "sent_at"}]}` |
+//! | `GET /sandbox/stats` | connections, requests and signatures, as [`Sandbox::stats`] |
+//! | `POST /sandbox/reset` | 204; forgets orders, refunds, deliveries, faults and these routes, as [`Sandbox::reset`] |
 //!
 //! It runs on its own thread with its own multi-thread tokio runtime, so it serves
 //! blocking and async clients alike, and stops (gracefully) when dropped.
@@ -42,39 +74,49 @@
 //!
 //! // Any other endpoint, simulated by the test itself:
 //! use wechatpay_chain_sandbox::StatusCode;
-//! sandbox.route("POST", "v3/pay/transactions/native", |req| {
-//!     let amount = req.json["amount"]["total"].clone();
-//!     (StatusCode::OK, json!({ "code_url": "weixin://wxpay/bizpayurl?pr=sandbox", "total": amount }))
+//! sandbox.route("POST", "v3/marketing/favor/users/{openid}/coupons", |req| {
+//!     let stock = req.json["stock_id"].clone();
+//!     (StatusCode::OK, json!({ "coupon_id": "9867041", "stock_id": stock }))
 //! });
 //! let answer: serde_json::Value = client
-//!     .chain("v3/pay/transactions/native")
-//!     .post(json!({ "json": { "amount": { "total": 100 } } }))?
+//!     .chain("v3/marketing/favor/users/{openid}/coupons")
+//!     .post(json!({ "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "json": { "stock_id": "9856000" } }))?
 //!     .json()?;
-//! assert_eq!(answer["total"], 100);
+//! assert_eq!(answer["stock_id"], "9856000");
 //! # Ok::<_, wechatpay_chain::Error>(())
 //! ```
+
+#![deny(missing_docs)]
 
 mod auth;
 mod bills;
 mod cache;
 mod certificates;
+mod control;
+mod delivery;
 mod faults;
+mod fields;
 mod keys;
 mod media;
 mod notify;
 mod orders;
+mod refunds;
 mod routes;
 mod server;
 mod tls;
+mod transactions;
 mod v2;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use cache::SandboxStats;
 pub use certificates::APIV3_KEY;
+pub use control::Refusal;
+pub use delivery::{compressed_schedule, Delivery, WECHAT_NOTIFY_SCHEDULE};
 pub use faults::Fault;
 pub use http::{Method, StatusCode};
 pub use keys::{
@@ -210,8 +252,8 @@ impl Sandbox {
     /// `{name}` or `<name>` placeholders, each matching one path segment. The handler
     /// runs only for requests that pass the signature check; its answer is signed
     /// like every other. A later route overrides an earlier one for the same request,
-    /// the built-in discount-card routes included. A panicking handler answers 500
-    /// `SYSTEM_ERROR`.
+    /// the built-in ones included (orders, transactions, refunds). A panicking
+    /// handler answers 500 `SYSTEM_ERROR`.
     pub fn route<F>(&self, method: impl AsRef<str>, template: &str, handler: F) -> &Self
     where
         F: Fn(&SandboxRequest) -> Reply + Send + Sync + 'static,
@@ -269,6 +311,53 @@ impl Sandbox {
         self
     }
 
+    /// Marks the order `out_trade_no` paid (it answers `SUCCESS` with a
+    /// `transaction_id` from now on) and POSTs `TRANSACTION.SUCCESS` to its
+    /// `notify_url` in the background, retried on the notification schedule
+    /// ([`SandboxBuilder::notify_schedule`]); [`deliveries`](Self::deliveries) lists
+    /// the attempts. Answers the order as a query would. An unknown order is
+    /// refused with `ORDER_NOT_EXIST`, a paid one with `ORDERPAID`, a closed one
+    /// with `ORDER_CLOSED`. The HTTP twin is a signed `POST /sandbox/pay` with
+    /// `{"out_trade_no": …}`. It does not wait for the delivery, so it is fine in
+    /// async code too.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use wechatpay_chain_sandbox::Sandbox;
+    ///
+    /// let sandbox = Sandbox::start()?;
+    /// let client = sandbox.client();
+    /// client.chain("v3/pay/transactions/native").post(json!({ "json": {
+    ///     "appid": "wxd678efh567hg6787", "mchid": sandbox.mchid(),
+    ///     "description": "Image形象店-深圳腾大-QQ公仔", "out_trade_no": "1217752501201407033233368018",
+    ///     "notify_url": "http://127.0.0.1:9/notify", "amount": { "total": 100 },
+    /// }}))?;
+    /// let order = sandbox.pay("1217752501201407033233368018")?;
+    /// assert_eq!(order["trade_state"], "SUCCESS");
+    /// let again = sandbox.pay("1217752501201407033233368018").unwrap_err();
+    /// assert_eq!(again.code, "ORDERPAID");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pay(&self, out_trade_no: &str) -> Result<serde_json::Value, Refusal> {
+        control::pay(&self.app, out_trade_no).map_err(Refusal::from_reply)
+    }
+
+    /// Every notification delivery attempt so far, oldest first: the
+    /// notification id, event type, order, URL, attempt number and outcome (also
+    /// served, signed, at `GET /sandbox/deliveries`).
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.app.notifier.deliveries()
+    }
+
+    /// Forgets the state: transactions, refunds, notification deliveries (retries
+    /// still to come are abandoned), injected faults, APIv2 orders, the routes
+    /// registered over HTTP, and the discount-card orders (back to the seed's).
+    /// Routes registered with [`route`](Self::route) stay. The HTTP twin is a
+    /// signed `POST /sandbox/reset`.
+    pub fn reset(&self) {
+        control::reset(&self.app);
+    }
+
     /// Connections accepted, requests received and answered, and signatures made so far (also
     /// served, signed, at `GET /sandbox/stats`).
     pub fn stats(&self) -> SandboxStats {
@@ -319,6 +408,9 @@ pub struct SandboxBuilder {
     signature_cache: Option<std::time::Duration>,
     sign_with_certificate: bool,
     tls: bool,
+    notify_schedule: Option<Vec<Duration>>,
+    notify_timeout: Option<Duration>,
+    refund_after: Option<Duration>,
 }
 
 impl SandboxBuilder {
@@ -410,6 +502,28 @@ impl SandboxBuilder {
         self
     }
 
+    /// The waits between notification attempts after the first (one retry per
+    /// entry); by default WeChat's schedule ([`WECHAT_NOTIFY_SCHEDULE`]) compressed
+    /// a thousandfold, see [`compressed_schedule`]. An empty schedule never retries.
+    pub fn notify_schedule(mut self, waits: impl IntoIterator<Item = Duration>) -> Self {
+        self.notify_schedule = Some(waits.into_iter().collect());
+        self
+    }
+
+    /// How long a notification attempt waits for the merchant's answer before it
+    /// counts as failed (default 5 s, as WeChat).
+    pub fn notify_timeout(mut self, timeout: Duration) -> Self {
+        self.notify_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a refund stays `PROCESSING` before it is `SUCCESS` and
+    /// `REFUND.SUCCESS` is sent (default 200 ms).
+    pub fn refund_after(mut self, delay: Duration) -> Self {
+        self.refund_after = Some(delay);
+        self
+    }
+
     /// Starts the sandbox and returns once it accepts connections (blocking).
     pub fn start(self) -> Result<Sandbox, Error> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -472,7 +586,19 @@ impl SandboxBuilder {
             }
             keys.write_info(dir, &server::base_uri(addr, tls.is_some()))?;
         }
-        let mut app = App::new(keys, self.log);
+        let serial = match keys.platform_certificate_serial() {
+            Some(serial) if self.sign_with_certificate => serial.to_owned(),
+            _ => keys.platform_serial().to_owned(),
+        };
+        let notifier = delivery::Notifier::new(
+            keys.clone(),
+            serial,
+            self.notify_schedule
+                .unwrap_or_else(|| compressed_schedule(delivery::DEFAULT_COMPRESSION)),
+            self.notify_timeout.unwrap_or(delivery::DEFAULT_TIMEOUT),
+            self.log,
+        );
+        let mut app = App::new(keys, self.log, notifier);
         app.tls = tls;
         app.signature_cache = self.signature_cache.map(cache::SignatureCache::new);
         if self.sign_with_certificate && app.keys.platform_certificate().is_none() {
@@ -506,6 +632,11 @@ impl SandboxBuilder {
             orders::TEMPLATE,
             Arc::new(move |r| orders.get(r)),
         ));
+        transactions::register(&app);
+        refunds::register(
+            &app,
+            self.refund_after.unwrap_or(refunds::DEFAULT_COMPLETION),
+        );
         let counters = app.counters.clone();
         app.add_route(Route::new(
             "GET",

@@ -56,6 +56,19 @@ pub(crate) fn build(
     resource: &Value,
     timestamp: i64,
 ) -> Result<(HeaderMap, Bytes), Error> {
+    let body = envelope(apiv3_key, event_type, resource, timestamp)?;
+    let headers = sign(keys, serial, &body, timestamp)?;
+    Ok((headers, body))
+}
+
+/// The body of a notification: the event with `resource` encrypted under the
+/// APIv3 key. Built once per event: every delivery attempt sends the same `id`.
+pub(crate) fn envelope(
+    apiv3_key: &str,
+    event_type: &str,
+    resource: &Value,
+    timestamp: i64,
+) -> Result<Bytes, Error> {
     let original_type = event_type
         .split('.')
         .next()
@@ -68,12 +81,17 @@ pub(crate) fn build(
         resource.to_string().as_bytes(),
     )?;
     let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(timestamp.max(0) as u64);
+    let summary = match event_type {
+        "TRANSACTION.SUCCESS" => "支付成功",
+        "REFUND.SUCCESS" => "退款成功",
+        _ => "通知",
+    };
     let body = json!({
         "id": format!("sandbox-{}", nonce::generate()),
         "create_time": rfc3339_beijing(when),
         "resource_type": "encrypt-resource",
         "event_type": event_type,
-        "summary": if event_type.ends_with("SUCCESS") { "支付成功" } else { "通知" },
+        "summary": summary,
         "resource": {
             "original_type": original_type,
             "algorithm": "AEAD_AES_256_GCM",
@@ -83,13 +101,22 @@ pub(crate) fn build(
         },
     })
     .to_string();
+    Ok(Bytes::from(body))
+}
+
+/// The `Wechatpay-*` headers of a notification body, signed at `timestamp` with
+/// the platform key (each delivery attempt is signed afresh, as WeChat does).
+pub(crate) fn sign(
+    keys: &SandboxKeys,
+    serial: &str,
+    body: &[u8],
+    timestamp: i64,
+) -> Result<HeaderMap, Error> {
     let ts = timestamp.to_string();
     let sig_nonce = nonce::generate();
-    let signature = keys.platform_private_key().sign_base64(&string_to_verify(
-        &ts,
-        &sig_nonce,
-        body.as_bytes(),
-    ))?;
+    let signature = keys
+        .platform_private_key()
+        .sign_base64(&string_to_verify(&ts, &sig_nonce, body))?;
     let mut headers = HeaderMap::new();
     for (name, value) in [
         (TIMESTAMP, ts.as_str()),
@@ -103,5 +130,5 @@ pub(crate) fn build(
             .map_err(|_| Error::Config(format!("cannot put {value:?} in a header")))?;
         headers.insert(name, value);
     }
-    Ok((headers, Bytes::from(body)))
+    Ok(headers)
 }

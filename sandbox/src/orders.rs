@@ -74,6 +74,13 @@ impl Orders {
         }
     }
 
+    /// Back to the seed's order alone, nothing recorded.
+    pub(crate) fn reset(&self) {
+        let seed = Orders::with_seed().orders.into_inner();
+        *self.orders.lock().unwrap_or_else(PoisonError::into_inner) =
+            seed.unwrap_or_else(PoisonError::into_inner);
+    }
+
     /// `PATCH`: validates the whole body first, then records each objective and
     /// reward whose serial number is new (a retried PATCH records nothing twice).
     pub(crate) fn patch(&self, req: &SandboxRequest) -> Reply {

@@ -74,6 +74,8 @@ pub(crate) struct Route<T = Handler> {
     method: String,
     template: Vec<Piece>,
     pub(crate) action: T,
+    /// Registered over the control plane: a reset removes it.
+    pub(crate) removable: bool,
 }
 
 impl<T> Route<T> {
@@ -98,6 +100,7 @@ impl<T> Route<T> {
             method: method.to_ascii_uppercase(),
             template,
             action,
+            removable: false,
         }
     }
 

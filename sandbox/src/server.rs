@@ -1,6 +1,7 @@
 //! The HTTP server: its own thread and multi-thread tokio runtime, so a sandbox
 //! works the same from blocking code, from any async runtime and from tests.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,11 +21,14 @@ use tokio::sync::oneshot;
 
 use super::auth::verify_request;
 use super::cache::{sign_answer, Counters, SignatureCache};
+use super::delivery::Notifier;
 use super::faults::{unsign, Fault, Faults, STALE_BY};
 use super::keys::SandboxKeys;
 use super::orders::Orders;
+use super::refunds::Refunds;
 use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
 use super::tls::{PeerCertificate, SandboxTls};
+use super::transactions::Transactions;
 use crate::REQUEST_ID;
 use wechatpay_chain::Error;
 
@@ -39,10 +43,16 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 pub(crate) struct App {
     pub(crate) keys: SandboxKeys,
     /// Searched newest first, so a later route overrides an earlier one (and the
-    /// built-in discount-card routes).
+    /// built-in ones).
     pub(crate) routes: RwLock<Vec<Route>>,
     pub(crate) orders: Arc<Orders>,
-    v2_orders: super::v2::V2Orders,
+    pub(crate) v2_orders: super::v2::V2Orders,
+    /// Direct and partner transactions (`transactions.rs`).
+    pub(crate) transactions: Arc<Transactions>,
+    /// Refunds of paid transactions (`refunds.rs`).
+    pub(crate) refunds: Arc<Refunds>,
+    /// Notification deliveries, and the runtime background work runs on.
+    pub(crate) notifier: Arc<Notifier>,
     pub(crate) log: bool,
     sequence: AtomicU64,
     started: u64,
@@ -59,8 +69,11 @@ pub(crate) struct App {
 }
 
 impl App {
-    pub(crate) fn new(keys: SandboxKeys, log: bool) -> App {
+    pub(crate) fn new(keys: SandboxKeys, log: bool, notifier: Notifier) -> App {
         App {
+            transactions: Arc::new(Transactions::new(keys.mchid())),
+            refunds: Arc::default(),
+            notifier: Arc::new(notifier),
             keys,
             routes: RwLock::new(Vec::new()),
             orders: Arc::new(Orders::with_seed()),
@@ -152,6 +165,12 @@ impl App {
 
     fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> Reply {
         let path = parts.uri.path().trim_start_matches('/').to_owned();
+        if super::control::serves(&path) {
+            return match request(parts, body, path, HashMap::new()) {
+                Ok(request) => super::control::answer(self, &request),
+                Err(reply) => reply,
+            };
+        }
         let segments: Vec<&str> = path.split('/').collect();
         let (handler, params) = {
             let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
@@ -182,26 +201,9 @@ impl App {
                 }
             }
         };
-        let json = match parse_json(&parts.headers, &body) {
-            Ok(json) => json,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "PARAM_ERROR",
-                    format!("the body is not valid JSON ({e})"),
-                )
-            }
-        };
-        let raw_query = parts.uri.query().map(str::to_owned);
-        let request = SandboxRequest {
-            method: parts.method,
-            query: raw_query.as_deref().map(parse_query).unwrap_or_default(),
-            raw_query,
-            path,
-            params,
-            headers: parts.headers,
-            json,
-            body,
+        let request = match request(parts, body, path, params) {
+            Ok(request) => request,
+            Err(reply) => return reply,
         };
         // A panicking test handler must not take the connection (or the test's
         // other requests) down with it: it becomes a 500 the test can see.
@@ -254,6 +256,33 @@ impl App {
         );
         response
     }
+}
+
+/// The request as handlers see it; a body that claims JSON and is not is refused.
+fn request(
+    parts: http::request::Parts,
+    body: Bytes,
+    path: String,
+    params: HashMap<String, String>,
+) -> Result<SandboxRequest, Reply> {
+    let json = parse_json(&parts.headers, &body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "PARAM_ERROR",
+            format!("the body is not valid JSON ({e})"),
+        )
+    })?;
+    let raw_query = parts.uri.query().map(str::to_owned);
+    Ok(SandboxRequest {
+        method: parts.method,
+        query: raw_query.as_deref().map(parse_query).unwrap_or_default(),
+        raw_query,
+        path,
+        params,
+        headers: parts.headers,
+        json,
+        body,
+    })
 }
 
 /// The JSON body, when there is one and the content type does not say otherwise.
@@ -425,6 +454,7 @@ fn run(set_up: SetUp, ready: Ready, shutdown: oneshot::Receiver<()>) {
             ))))
         }
     };
+    app.notifier.set_runtime(runtime.handle().clone());
     ready(Ok((addr, app.clone())));
     runtime.block_on(accept_loop(listener, app, shutdown));
     runtime.shutdown_timeout(GRACE);

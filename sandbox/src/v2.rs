@@ -23,6 +23,16 @@ pub const APIV2_SECRET: &str = "sandbox0apiv2secret0000000000000";
 #[derive(Default)]
 pub(crate) struct V2Orders(Mutex<HashMap<String, Map<String, Value>>>);
 
+impl V2Orders {
+    /// Forgets every paid micropay order.
+    pub(crate) fn reset(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
 /// Whether `path` (no leading slash) is an APIv2 path the sandbox serves.
 pub(crate) fn serves(path: &str) -> bool {
     matches!(
