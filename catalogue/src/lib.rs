@@ -43,7 +43,7 @@ pub mod schema;
 
 pub use lookup::{check, entries, find, lookup, nearest, operations, search, CheckError};
 pub use method::Method;
-pub use normalize::{identifier_for, normalize_segment};
+pub use normalize::{identifier_for, normalize_segment, EMPTY_SEGMENT};
 pub use operation::{Entry, Operation};
 
 /// The upstream commit of TheNorthMemory/wechatpay-openapi the catalogue was generated

@@ -30,11 +30,17 @@ fn is_placeholder(segment: &str) -> bool {
         || (segment.starts_with('<') && segment.ends_with('>'))
 }
 
-/// The segments of a template or path, without the slashes at its ends. A catalogue
-/// path's trailing slash (`v3/applyment4sub/applyment/`) is a fact about how WeChat
-/// wants it sent, not a segment, so `v3/applyment4sub/applyment` finds it.
+/// The segments of a template or path, without the slashes at its ends (a trailing
+/// slash is compared on its own, by [`fit`]).
 fn segments(path: &str) -> impl Iterator<Item = &str> + Clone {
     path.trim_matches('/').split('/')
+}
+
+/// Whether a template or path ends with `/`: two catalogue paths do
+/// (`v3/applyment4sub/applyment/`, `v3/ecommerce/applyments/`), and WeChat answers
+/// them only so.
+fn has_trailing_slash(path: &str) -> bool {
+    path.len() > 1 && path.ends_with('/')
 }
 
 /// How well `path` (a template as a chain holds it, or a concrete path) fits a catalogue
@@ -47,6 +53,9 @@ fn segments(path: &str) -> impl Iterator<Item = &str> + Clone {
 /// `{transaction_id}`); a literal fits a placeholder (a value written out); a
 /// placeholder never fits a literal segment.
 fn fit(path: &str, catalogue: &str) -> Option<Vec<bool>> {
+    if has_trailing_slash(path) != has_trailing_slash(catalogue) {
+        return None;
+    }
     let mut mine = segments(path);
     let mut theirs = segments(catalogue);
     let mut flags = Vec::new();
@@ -74,7 +83,8 @@ fn fit(path: &str, catalogue: &str) -> Option<Vec<bool>> {
 ///
 /// `v3/discount-card/orders/{out_order_no}`, `v3/discount-card/orders/<id>` and
 /// `v3/discount-card/orders/233bcbf4…` all find the entry
-/// `v3/discount-card/orders/{out_order_no}`. Leading and trailing slashes are ignored.
+/// `v3/discount-card/orders/{out_order_no}`. A leading slash is ignored; a trailing
+/// one is significant (`v3/applyment4sub/applyment/` is a path, `…/applyment` is not).
 /// Where several entries fit, the one with literal segments earliest wins.
 ///
 /// ```
@@ -118,10 +128,11 @@ pub fn lookup(method: Method, path: &str) -> Option<&'static Operation> {
 /// Up to `limit` catalogue paths nearest to `path`, nearest first: for "did you mean"
 /// messages.
 ///
-/// Distance is an edit distance over segments (insert or delete a segment: 1;
-/// substitute: the character edit distance of the two segments over the longer one's
-/// length, so `discount-cards` is close to `discount-card`; two placeholders are
-/// equal). Ties go to byte order of the paths, so the answer is stable.
+/// Distance is an edit distance over segments: inserting or deleting a segment costs
+/// one half (so a path cut short finds the paths that extend it), substituting one
+/// costs the character edit distance of the two segments over the longer one's length,
+/// at most one (`discount-cards` is close to `discount-card`); two placeholders are
+/// equal. Ties go to byte order of the paths, so the answer is stable.
 ///
 /// ```
 /// let near = wechatpay_chain_catalogue::nearest("v3/discount-cards/orders/{out_order_no}", 3);
@@ -139,19 +150,22 @@ pub fn nearest(path: &str, limit: usize) -> Vec<&'static str> {
     scored.into_iter().take(limit).map(|(_, p)| p).collect()
 }
 
-/// Fixed-point unit of [`segment_distance`]: one whole segment.
+/// Fixed-point unit of [`segment_distance`]: replacing a whole segment.
 const UNIT: u32 = 1000;
+
+/// The cost of inserting or deleting a segment.
+const INDEL: u32 = UNIT / 2;
 
 /// Levenshtein distance over segments, with fractional substitution costs.
 fn segment_distance(a: &[&str], b: &[&str]) -> u32 {
-    let mut previous: Vec<u32> = (0..=b.len() as u32).map(|i| i * UNIT).collect();
+    let mut previous: Vec<u32> = (0..=b.len() as u32).map(|i| i * INDEL).collect();
     let mut current = vec![0; b.len() + 1];
     for (i, x) in a.iter().enumerate() {
-        current[0] = (i as u32 + 1) * UNIT;
+        current[0] = (i as u32 + 1) * INDEL;
         for (j, y) in b.iter().enumerate() {
             let substitute = previous[j] + segment_cost(x, y);
-            let delete = previous[j + 1] + UNIT;
-            let insert = current[j] + UNIT;
+            let delete = previous[j + 1] + INDEL;
+            let insert = current[j] + INDEL;
             current[j + 1] = substitute.min(delete).min(insert);
         }
         std::mem::swap(&mut previous, &mut current);
@@ -257,8 +271,29 @@ impl fmt::Display for CheckError {
 
 impl std::error::Error for CheckError {}
 
+/// Whether `segment` begins some catalogue path (`v2`, `v3`, `hk`, `global`).
+fn is_root(segment: &str) -> bool {
+    entries().any(|entry| segments(entry.path()).next() == Some(segment))
+}
+
+/// The entries whose last segments `tail` fits, for a relative template.
+fn ending_with(tail: &str) -> Vec<Entry> {
+    let wanted = segments(tail).count();
+    entries()
+        .filter(|entry| {
+            let all: Vec<&str> = segments(entry.path()).collect();
+            all.len() > wanted && fit(tail, &all[all.len() - wanted..].join("/")).is_some()
+        })
+        .collect()
+}
+
 /// Checks a template (and a method, when one is known) against the catalogue: the check
 /// `chain!` runs at compile time. Returns the entry, or why not.
+///
+/// A template that does not start at a catalogue root (`v2`, `v3`, `hk`, `global`) is
+/// relative: its receiver is a chain already holding a prefix (`chain!(pay->transactions
+/// ->native)` after `let pay = chain!(unchecked client->v3->pay)`), so it must fit the
+/// end of some catalogue path, and the method must be one of those paths' methods.
 ///
 /// ```
 /// use wechatpay_chain_catalogue::{check, Method};
@@ -271,6 +306,9 @@ impl std::error::Error for CheckError {}
 /// );
 /// ```
 pub fn check(template: &str, method: Option<Method>) -> Result<Entry, CheckError> {
+    if !segments(template).next().is_some_and(is_root) {
+        return check_relative(template, method);
+    }
     let Some(entry) = find(template) else {
         return Err(CheckError::UnknownPath {
             template: template.to_owned(),
@@ -287,6 +325,31 @@ pub fn check(template: &str, method: Option<Method>) -> Result<Entry, CheckError
     }
 }
 
+/// [`check`] for a relative template.
+fn check_relative(tail: &str, method: Option<Method>) -> Result<Entry, CheckError> {
+    let candidates = ending_with(tail);
+    let Some(&first) = candidates.first() else {
+        return Err(CheckError::UnknownPath {
+            template: tail.to_owned(),
+            nearest: nearest(tail, 3),
+        });
+    };
+    let Some(method) = method else {
+        return Ok(first);
+    };
+    if let Some(entry) = candidates.iter().find(|e| e.operation(method).is_some()) {
+        return Ok(*entry);
+    }
+    let mut available: Vec<Method> = candidates.iter().flat_map(|e| e.methods()).collect();
+    available.sort_unstable();
+    available.dedup();
+    Err(CheckError::MissingMethod {
+        path: first.path(),
+        method,
+        available,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,15 +359,31 @@ mod tests {
         assert_eq!(fit("a/b/{x}", "a/b/{y}"), Some(vec![true, true, false]));
         assert_eq!(fit("a/b/1", "a/b/{y}"), Some(vec![true, true, false]));
         assert_eq!(fit("a/{x}/c", "a/b/c"), None);
-        assert_eq!(fit("a/b", "a/b/"), Some(vec![true, true]));
+        assert_eq!(fit("a/b/", "a/b/"), Some(vec![true, true]));
+        assert_eq!(fit("a/b", "a/b/"), None);
         assert_eq!(fit("a/b/c", "a/b"), None);
         assert!(fit("a/id/1", "a/id/{x}") > fit("a/id/1", "a/{k}/{x}"));
     }
 
     #[test]
+    fn relative_templates_fit_path_ends() {
+        let entry = check("transactions/native", Some(Method::Post)).unwrap();
+        assert!(entry.path().ends_with("/transactions/native"));
+        assert!(check("transactions/{id}/close", None).is_err());
+        assert!(matches!(
+            check("transactions/native", Some(Method::Delete)),
+            Err(CheckError::MissingMethod { .. })
+        ));
+        assert!(matches!(
+            check("transaction/native", None),
+            Err(CheckError::UnknownPath { .. })
+        ));
+    }
+
+    #[test]
     fn segment_distance_counts_whole_and_partial_segments() {
         assert_eq!(segment_distance(&["a", "b"], &["a", "b"]), 0);
-        assert_eq!(segment_distance(&["a"], &["a", "b"]), UNIT);
+        assert_eq!(segment_distance(&["a"], &["a", "b"]), INDEL);
         assert_eq!(segment_distance(&["{x}"], &["{y}"]), 0);
         assert_eq!(segment_distance(&["abcd"], &["abce"]), UNIT / 4);
     }

@@ -2,6 +2,10 @@
 //! `Chain::seg` and the `chain!` macro, so a path checked at compile time is the path
 //! sent at run time.
 
+/// The property name that stands for an empty last segment, i.e. a trailing slash
+/// (`->applyment4sub->applyment->_empty_` calls `v3/applyment4sub/applyment/`).
+pub const EMPTY_SEGMENT: &str = "_empty_";
+
 /// Normalises one property name the way wechatpay-php does.
 ///
 /// 1. A leading ASCII capital is lowered (`WeChat` -> `weChat`).
@@ -10,6 +14,8 @@
 ///    becomes the placeholder `{name}` (`_outOrderNo_` -> `{out-order-no}`).
 ///
 /// Digits, `_` inside words, lower case and non-ASCII characters pass through.
+/// [`EMPTY_SEGMENT`] (`_empty_`) becomes the empty string (a trailing slash once
+/// joined), as PHP expands its `{empty}` to nothing.
 ///
 /// ```
 /// use wechatpay_chain_catalogue::normalize_segment;
@@ -18,6 +24,9 @@
 /// assert_eq!(normalize_segment("_out_order_no_"), "{out_order_no}");
 /// ```
 pub fn normalize_segment(segment: &str) -> String {
+    if segment == EMPTY_SEGMENT {
+        return String::new();
+    }
     let mut out = String::with_capacity(segment.len() + 4);
     for (i, c) in segment.chars().enumerate() {
         if c.is_ascii_uppercase() {
@@ -41,9 +50,10 @@ pub fn normalize_segment(segment: &str) -> String {
 /// [`normalize_segment`], used to show a catalogue path in `chain!` spelling.
 ///
 /// `discount-card` -> `discountCard`, `{out_order_no}` -> `_out_order_no_`,
-/// `pay_bank` -> `pay_bank`. `None` when no Rust identifier spells it (an upper-case
-/// letter, a leading digit, a `-` that no capital can produce, an empty segment): such
-/// a segment is written as a string literal, `->"modifyInstitutionsub"`.
+/// `pay_bank` -> `pay_bank`, the empty last segment of a trailing slash -> `_empty_`.
+/// `None` when no Rust identifier spells it (an upper-case letter, a leading digit, a
+/// `-` that no capital can produce): such a segment is written as a string literal,
+/// `->"modifyInstitutionsub"`.
 ///
 /// ```
 /// use wechatpay_chain_catalogue::{identifier_for, normalize_segment};
@@ -53,6 +63,9 @@ pub fn normalize_segment(segment: &str) -> String {
 /// assert_eq!(normalize_segment("discountCard"), "discount-card");
 /// ```
 pub fn identifier_for(segment: &str) -> Option<String> {
+    if segment.is_empty() {
+        return Some(EMPTY_SEGMENT.to_owned());
+    }
     let (inner, placeholder) = match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
         Some(name) => (name, true),
         None => (segment, false),
@@ -163,6 +176,8 @@ mod tests {
             ("", ""),
             ("café", "café"),
             ("x9Y", "x9-y"),
+            ("_empty_", ""),
+            ("_Empty_", "{-empty}"),
         ];
         for (input, expected) in table {
             assert_eq!(normalize_segment(input), expected, "normalize({input:?})");
@@ -185,7 +200,7 @@ mod tests {
             ("a-", None),
             ("9a", None),
             ("type", None),
-            ("", None),
+            ("", Some("_empty_")),
         ];
         for (segment, want) in table {
             let got = identifier_for(segment);
