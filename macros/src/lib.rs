@@ -53,13 +53,13 @@
 
 extern crate proc_macro;
 
+mod check;
+
 use heck::ToSnakeCase;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
 use syn::{Error, Lit, LitStr};
-
-use wechatpay_chain_catalogue::{check, CheckError, Method};
 
 /// Writes a WeChat Pay path as a PHP property chain.
 ///
@@ -152,7 +152,7 @@ fn expand(input: TokenStream) -> Result<TokenStream, Error> {
     }
     let parsed = parse(tokens.into_iter().collect())?;
     if !unchecked {
-        check_catalogue(&parsed)?;
+        check::against_catalogue(&parsed)?;
     }
     let Parsed {
         receiver,
@@ -165,40 +165,8 @@ fn expand(input: TokenStream) -> Result<TokenStream, Error> {
     Ok(quote!(#receiver.chain(#template) #verb))
 }
 
-/// Refuses a path the catalogue lacks, or a verb its endpoint does not answer.
-fn check_catalogue(parsed: &Parsed) -> Result<(), Error> {
-    let method = parsed.verb_name.as_ref().and_then(|name| {
-        let name = name.to_string();
-        Method::parse(name.strip_suffix("_async").unwrap_or(&name))
-    });
-    let escape = format!(
-        "for an endpoint newer than the catalogue (wechatpay-openapi {}), write \
-         `chain!({UNCHECKED} client->...)`",
-        &wechatpay_chain_catalogue::UPSTREAM_COMMIT[..8]
-    );
-    match check(&parsed.template, method) {
-        Ok(_) => Ok(()),
-        Err(error @ CheckError::MissingMethod { .. }) => {
-            let span = parsed
-                .verb_name
-                .as_ref()
-                .map_or_else(Span::call_site, Ident::span);
-            Err(Error::new(span, format!("{error}; {escape}")))
-        }
-        Err(error) => {
-            // Underline the whole path, first segment to last.
-            let (first, last) = parsed.segment_spans;
-            let range: TokenStream = [Ident::new("a", first), Ident::new("b", last)]
-                .into_iter()
-                .map(TokenTree::Ident)
-                .collect();
-            Err(Error::new_spanned(range, format!("{error}; {escape}")))
-        }
-    }
-}
-
 /// What `chain!` parsed.
-struct Parsed {
+pub(crate) struct Parsed {
     /// The receiver tokens.
     receiver: TokenStream,
     /// The normalised template.
