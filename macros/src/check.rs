@@ -27,13 +27,28 @@ pub(crate) fn against_catalogue(parsed: &Parsed) -> Result<(), Error> {
             Err(Error::new(span, format!("{error}; {escape}")))
         }
         Err(error) => {
+            // `…/applyment` for `…/applyment/`: say how a chain ends with a slash.
+            let slash = match &error {
+                CheckError::UnknownPath { template, nearest }
+                    if nearest.first() == Some(&format!("{template}/").as_str()) =>
+                {
+                    format!(
+                        "; WeChat wants it with a trailing slash: end the chain with `->{}`",
+                        wechatpay_chain_catalogue::EMPTY_SEGMENT
+                    )
+                }
+                _ => String::new(),
+            };
             // Underline the whole path, first segment to last.
             let (first, last) = parsed.segment_spans;
             let range: TokenStream = [Ident::new("a", first), Ident::new("b", last)]
                 .into_iter()
                 .map(TokenTree::Ident)
                 .collect();
-            Err(Error::new_spanned(range, format!("{error}; {escape}")))
+            Err(Error::new_spanned(
+                range,
+                format!("{error}{slash}; {escape}"),
+            ))
         }
     }
 }

@@ -393,6 +393,20 @@ fn catalogue_check() {
         "{message}"
     );
 
+    let message = refused(quote!(client->v3->applyment4sub->applyment->post(o)));
+    assert!(
+        message.starts_with(
+            "`v3/applyment4sub/applyment` is not a WeChat Pay API path; nearest: \
+             `v3/applyment4sub/applyment/`"
+        ),
+        "{message}"
+    );
+    assert!(
+        message
+            .contains("; WeChat wants it with a trailing slash: end the chain with `->_empty_`;"),
+        "{message}"
+    );
+
     let message = refused(quote!(client->v3->discountCard->orders->_out_order_no_->deleteAsync(o)));
     assert!(
         message.starts_with(
