@@ -132,6 +132,23 @@ impl Chain {
         }
     }
 
+    /// The catalogue entry this chain calls: its path, and per method the official
+    /// name, documentation link and deprecation; `None` for a path the catalogue does
+    /// not know (a typo, or an endpoint newer than it) or a template that does not parse.
+    /// Placeholder names need not match the catalogue's (`{id}` finds
+    /// `{transaction_id}`).
+    ///
+    /// ```
+    /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
+    /// use wechatpay_chain::catalogue::Method;
+    /// let entry = client.chain("v3/discount-card/orders/{out_order_no}").endpoint().unwrap();
+    /// assert_eq!(entry.operation(Method::Patch).unwrap().name(), "更新先享卡订单API");
+    /// assert!(client.chain("v3/discount-cards/orders/{x}").endpoint().is_none());
+    /// ```
+    pub fn endpoint(&self) -> Option<crate::catalogue::Entry> {
+        crate::catalogue::find(self.template.as_ref().ok()?.as_str())
+    }
+
     /// Appends one segment, normalised as wechatpay-php normalises property names.
     /// A last `seg("_empty_")` ([`EMPTY_SEGMENT`](crate::EMPTY_SEGMENT)) ends the
     /// path with a slash, as PHP's `->_empty_` does.
@@ -292,6 +309,7 @@ impl Chain {
         shape: &dyn Fn(&mut Request<Bytes>) -> Result<(), Error>,
     ) -> Result<Response, Error> {
         let (client, template) = self.parts()?;
+        note_uncatalogued(&method, &template);
         let policy = client.retry_policy();
         let call = Call::new(&method, self.idempotent, &options);
         // Each attempt is prepared afresh: a new nonce, timestamp and signature.
@@ -320,6 +338,7 @@ impl Chain {
         let idempotent = self.idempotent;
         async move {
             let (client, template) = parts?;
+            note_uncatalogued(&method, &template);
             let policy = client.retry_policy();
             let attempts = policy.attempts_for(&method, idempotent);
             let call = Call::new(&method, idempotent, &options);
@@ -339,6 +358,27 @@ impl Chain {
                     })
                 })
                 .await
+        }
+    }
+}
+
+/// One debug line for a call the catalogue does not list (a typo shows here before
+/// WeChat's 404; an endpoint newer than the catalogue is sent all the same).
+fn note_uncatalogued(method: &Method, template: &Template) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let path = template.as_str();
+    let known = crate::catalogue::find(path)
+        .map(|entry| entry.methods().any(|m| m.as_str() == method.as_str()));
+    match known {
+        Some(true) => {}
+        Some(false) => {
+            tracing::debug!(%method, path, "operation not in the WeChat Pay API catalogue: the path has other methods")
+        }
+        None => {
+            let nearest = crate::catalogue::nearest(path, 1);
+            tracing::debug!(%method, path, nearest = nearest.first().copied().unwrap_or_default(), "path not in the WeChat Pay API catalogue");
         }
     }
 }

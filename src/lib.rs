@@ -127,6 +127,10 @@ pub use response::Response;
 pub use retry::RetryPolicy;
 pub use sensitive::Encrypted;
 pub use template::{normalize_segment, EMPTY_SEGMENT};
+/// The WeChat Pay endpoint catalogue: every operation's method, path, official name,
+/// documentation link and flags (the `wechatpay-chain-catalogue` crate, index only).
+/// [`Chain::endpoint`] looks a chain up in it; `chain!` checks paths against it.
+pub use wechatpay_chain_catalogue as catalogue;
 /// Writes a PHP property chain as a [`Chain`]:
 /// `chain!(client->v3->discountCard->orders->_out_order_no_)` is
 /// `client.chain("v3/discount-card/orders/{out_order_no}")`.

@@ -30,7 +30,7 @@ pub(crate) const OPTION_KEYS: &[&str] = &[
 /// The property name that stands for an empty last segment, i.e. a trailing slash
 /// (`$instance->v3->applyment4sub->applyment->_empty_` in PHP calls
 /// `v3/applyment4sub/applyment/`).
-pub const EMPTY_SEGMENT: &str = "_empty_";
+pub const EMPTY_SEGMENT: &str = wechatpay_chain_catalogue::EMPTY_SEGMENT;
 
 /// Applies wechatpay-php's property normalisation to one segment.
 ///
@@ -49,25 +49,8 @@ pub const EMPTY_SEGMENT: &str = "_empty_";
 /// assert_eq!(normalize_segment("_empty_"), "");
 /// ```
 pub fn normalize_segment(segment: &str) -> String {
-    if segment == EMPTY_SEGMENT {
-        return String::new();
-    }
-    let mut out = String::with_capacity(segment.len() + 4);
-    for (i, c) in segment.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    if out.len() >= 3 && out.starts_with('_') && out.ends_with('_') {
-        format!("{{{}}}", &out[1..out.len() - 1])
-    } else {
-        out
-    }
+    // One definition, shared with `chain!`: what the macro checks is what is sent.
+    wechatpay_chain_catalogue::normalize_segment(segment)
 }
 
 /// One piece of a segment: literal text or a placeholder.

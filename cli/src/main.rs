@@ -6,6 +6,7 @@
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox | --sandbox-dir DIR]
 //! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags]
 //!                   [--platform-key PEM [--platform-serial ID]] [--sandbox | --sandbox-dir DIR]
+//! wxpay endpoints [QUERY]…
 //! ```
 
 use std::io::Write as _;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
+use wechatpay_chain::catalogue::{self, Method};
 use wechatpay_chain::{Client, Error, PrivateKey, PublicKey};
 use wechatpay_chain_sandbox::{compressed_schedule, Sandbox, INFO_FILE, KEY_FILES};
 
@@ -67,6 +69,14 @@ enum Command {
     /// DIR and prints each serial, its validity and its file (PHP's
     /// CertificateDownloader).
     Certificates(Box<Certificates>),
+    /// Lists the WeChat Pay operations whose path or official name contains every
+    /// word of QUERY (all of them without one): method, path, name and documentation
+    /// link, tab-separated, one a line; deprecated ones are marked.
+    Endpoints {
+        /// Words to look for: path fragments (`discount-card`, `transactions`) or
+        /// parts of the official name (`先享卡`).
+        query: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -161,8 +171,18 @@ fn main() -> ExitCode {
             print_env,
             notify_compression,
         } => sandbox(port, keys, tls, quiet, print_env, notify_compression),
-        Command::Request(request) => send(*request),
+        Command::Request(request) => {
+            let (method, template) = (request.method.clone(), request.template.clone());
+            let outcome = send(*request);
+            if let Err(error) = &outcome {
+                report(error);
+                suggest_on_404(error, &method, &template);
+                return ExitCode::FAILURE;
+            }
+            outcome
+        }
         Command::Certificates(args) => certificates(*args),
+        Command::Endpoints { query } => return endpoints(&query.join(" ")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -540,6 +560,62 @@ fn placeholders(template: &str) -> Vec<String> {
             names
         })
         .collect()
+}
+
+/// `wxpay endpoints`: the catalogue, filtered.
+fn endpoints(query: &str) -> ExitCode {
+    let hits = catalogue::search(query);
+    if hits.is_empty() {
+        eprintln!("wxpay: no WeChat Pay operation matches `{query}`");
+        let nearest = catalogue::nearest(query, 3);
+        if query.contains('/') && !nearest.is_empty() {
+            eprintln!("nearest paths: {}", nearest.join(", "));
+        }
+        return ExitCode::FAILURE;
+    }
+    let mut out = std::io::stdout().lock();
+    for op in hits {
+        let deprecated = if op.deprecated() { " (deprecated)" } else { "" };
+        let line = format!(
+            "{}\t{}\t{}{deprecated}\t{}",
+            op.method(),
+            op.path(),
+            op.name(),
+            op.doc_url().unwrap_or("-")
+        );
+        // A closed stdout (`wxpay endpoints | head`) ends the listing quietly.
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// After a 404, what the catalogue knows: the nearest real paths, or the methods of a
+/// path that exists (a 404 there is a missing resource or a wrong method).
+fn suggest_on_404(error: &Error, method: &str, template: &str) {
+    let Error::Api(api) = error else { return };
+    if api.status != 404 {
+        return;
+    }
+    match catalogue::find(template) {
+        Some(entry) => {
+            let methods: Vec<&str> = entry.methods().map(Method::as_str).collect();
+            let known = Method::parse(method).is_some_and(|m| entry.operation(m).is_some());
+            if !known {
+                eprintln!("hint: {} answers {}", entry.path(), methods.join(", "));
+            }
+        }
+        None => {
+            let nearest = catalogue::nearest(template, 3);
+            if !nearest.is_empty() {
+                eprintln!(
+                    "hint: `{template}` is not in the WeChat Pay API catalogue; nearest: {}",
+                    nearest.join(", ")
+                );
+            }
+        }
+    }
 }
 
 fn report(error: &Error) {

@@ -654,3 +654,93 @@ fn the_payment_loop_through_wxpay_and_the_control_plane() {
     drop(server);
     std::fs::remove_dir_all(&keys).unwrap();
 }
+
+#[test]
+fn wxpay_endpoints_lists_matching_operations() {
+    let out = Command::new(WXPAY)
+        .args(["endpoints", "discount-card", "orders/{"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
+    // The seed's two operations, as upstream names and links them (read off its YAML).
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(
+        lines[0][..3],
+        [
+            "GET",
+            "v3/discount-card/orders/{out_order_no}",
+            "通过先享卡订单号查询订单API (deprecated)"
+        ]
+    );
+    assert_eq!(
+        lines[1][..3],
+        [
+            "PATCH",
+            "v3/discount-card/orders/{out_order_no}",
+            "更新先享卡订单API (deprecated)"
+        ]
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l[3].starts_with("https://pay.weixin.qq.com/")),
+        "{stdout}"
+    );
+
+    // By official name, too; and without a query, every operation.
+    let out = Command::new(WXPAY)
+        .args(["endpoints", "Native下单"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("POST\tv3/pay/transactions/native\t")),
+        "{stdout}"
+    );
+    let out = Command::new(WXPAY).arg("endpoints").output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1155);
+
+    let out = Command::new(WXPAY)
+        .args(["endpoints", "v3/discount-cards/order"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no WeChat Pay operation matches `v3/discount-cards/order`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn wxpay_request_suggests_the_nearest_paths_on_a_404() {
+    let out = Command::new(WXPAY)
+        .args([
+            "request",
+            "GET",
+            "v3/discount-cards/orders/{out_order_no}",
+            "--sandbox",
+        ])
+        .args(["--set", &format!("out_order_no={SEED_ORDER}")])
+        .env_remove("WECHATPAY_MCHID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("404"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "hint: `v3/discount-cards/orders/{out_order_no}` is not in the WeChat Pay API \
+             catalogue; nearest: v3/discount-card/orders/{out_order_no}"
+        ),
+        "{stderr}"
+    );
+}

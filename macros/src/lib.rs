@@ -53,15 +53,13 @@
 
 extern crate proc_macro;
 
-mod normalize;
+mod check;
 
 use heck::ToSnakeCase;
 use proc_macro2::{Delimiter, Group, Ident, Literal, Spacing, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
 use syn::{Error, Lit, LitStr};
-
-use crate::normalize::normalize;
 
 /// Writes a WeChat Pay path as a PHP property chain.
 ///
@@ -73,7 +71,7 @@ use crate::normalize::normalize;
 /// # Grammar
 ///
 /// ```text
-/// chain!( RECEIVER ( SEP SEGMENT )+ [ SEP VERB ( ARGS ) ] )
+/// chain!( [unchecked] RECEIVER ( SEP SEGMENT )+ [ SEP VERB ( ARGS ) ] )
 ///
 /// RECEIVER := ident | self | &ident | &(expr) | (expr)
 /// SEP      := ->  |  .                      (the two may be mixed)
@@ -94,6 +92,20 @@ use crate::normalize::normalize;
 ///   any further calls after the macro.
 ///
 /// Malformed input is a compile error pointing at the offending token.
+///
+/// # Checked against the catalogue
+///
+/// The template must be a WeChat Pay API path of the endpoint catalogue
+/// (`wechatpay-chain-catalogue`, every operation of wechatpay-openapi): a misspelt path
+/// is a compile error naming the normalised path and up to three nearest real ones,
+/// and a verb the endpoint does not answer (`->delete(...)` on a GET/PATCH path) is a
+/// compile error listing the methods it has. Placeholders match whatever their names
+/// (`_id_` fits `{transaction_id}`), and a string segment may spell a value out
+/// (`->"9856000"`). `request(...)` is not checked, its method being a run-time value.
+///
+/// For an endpoint newer than the catalogue, put `unchecked` before the receiver:
+/// `chain!(unchecked client->v3->brandNew->thing)`. `client.chain()`, `seg()` and
+/// indexing are never checked at build time.
 ///
 /// # Examples
 ///
@@ -118,19 +130,55 @@ use crate::normalize::normalize;
 /// ```
 #[proc_macro]
 pub fn chain(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
-    match parse(input.into()) {
-        Ok((receiver, template, verb)) => {
-            let template = LitStr::new(&template, Span::call_site());
-            let verb = verb.map(|call| quote!(.#call));
-            quote!(#receiver.chain(#template) #verb).into()
-        }
+    match expand(input.into()) {
+        Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }
 }
 
-/// What `chain!` parsed: the receiver tokens, the normalised template, and the verb
-/// call (`patch_async(opts)`, name already snake_case) if one ends the chain.
-type Parsed = (TokenStream, String, Option<TokenStream>);
+/// The marker that skips the catalogue check: `chain!(unchecked client->v3->...)`.
+const UNCHECKED: &str = "unchecked";
+
+/// Parses, checks against the catalogue unless marked `unchecked`, and expands.
+fn expand(input: TokenStream) -> Result<TokenStream, Error> {
+    let mut tokens: Vec<TokenTree> = input.into_iter().collect();
+    // `unchecked` is the marker only when a receiver follows it; `unchecked->v3` is a
+    // receiver named `unchecked`.
+    let unchecked = matches!(tokens.first(), Some(TokenTree::Ident(i)) if i == UNCHECKED)
+        && tokens.len() > 1
+        && separator(&tokens, 1).is_none();
+    if unchecked {
+        tokens.remove(0);
+    }
+    let parsed = parse(tokens.into_iter().collect())?;
+    if !unchecked {
+        check::against_catalogue(&parsed)?;
+    }
+    let Parsed {
+        receiver,
+        template,
+        verb,
+        ..
+    } = parsed;
+    let template = LitStr::new(&template, Span::call_site());
+    let verb = verb.map(|call| quote!(.#call));
+    Ok(quote!(#receiver.chain(#template) #verb))
+}
+
+/// What `chain!` parsed.
+pub(crate) struct Parsed {
+    /// The receiver tokens.
+    receiver: TokenStream,
+    /// The normalised template.
+    template: String,
+    /// The verb call (`patch_async(opts)`, name already snake_case), if one ends the
+    /// chain.
+    verb: Option<TokenStream>,
+    /// The verb's snake_case name, for the catalogue check.
+    verb_name: Option<Ident>,
+    /// The spans of the first and the last path segment.
+    segment_spans: (Span, Span),
+}
 
 /// The verbs a chain may end with, after snake_case conversion.
 const VERBS: [&str; 12] = [
@@ -157,6 +205,7 @@ fn parse(input: TokenStream) -> Result<Parsed, Error> {
     let mut pos = 0;
     let receiver = parse_receiver(&tokens, &mut pos)?;
     let mut segments: Vec<String> = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
     let mut verb: Option<(Ident, TokenStream)> = None;
 
     while pos < tokens.len() {
@@ -186,16 +235,20 @@ fn parse(input: TokenStream) -> Result<Parsed, Error> {
             ));
         };
         pos += 1;
+        spans.push(token.span());
         match token {
             TokenTree::Ident(ident) => {
                 if let Some(TokenTree::Group(args)) = tokens.get(pos) {
                     if args.delimiter() == Delimiter::Parenthesis {
                         pos += 1;
                         verb = Some(parse_verb(ident, args)?);
+                        spans.pop();
                         continue;
                     }
                 }
-                segments.push(normalize(&ident.unraw().to_string()));
+                segments.push(wechatpay_chain_catalogue::normalize_segment(
+                    &ident.unraw().to_string(),
+                ));
             }
             TokenTree::Literal(literal) => segments.push(literal_segment(literal, sep)?),
             TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
@@ -239,8 +292,16 @@ fn parse(input: TokenStream) -> Result<Parsed, Error> {
             "`_empty_` (a trailing slash) must be the last segment of the chain",
         ));
     }
-    let verb = verb.map(|(name, args)| quote!(#name #args));
-    Ok((receiver, segments.join("/"), verb))
+    let first = spans.first().copied().unwrap_or_else(Span::call_site);
+    let last = spans.last().copied().unwrap_or(first);
+    let verb_name = verb.as_ref().map(|(name, _)| name.clone());
+    Ok(Parsed {
+        receiver,
+        template: segments.join("/"),
+        verb: verb.map(|(name, args)| quote!(#name #args)),
+        verb_name,
+        segment_spans: (first, last),
+    })
 }
 
 /// Parses `ident`, `&ident`, `&(expr)` or `(expr)`, advancing `pos` past it.

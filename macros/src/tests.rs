@@ -7,10 +7,10 @@ use quote::quote;
 /// Parses and returns (receiver, template, verb) as strings.
 fn ok(input: TokenStream) -> (String, String, Option<String>) {
     match parse(input.clone()) {
-        Ok((receiver, template, verb)) => (
-            receiver.to_string(),
-            template,
-            verb.map(|verb| verb.to_string()),
+        Ok(parsed) => (
+            parsed.receiver.to_string(),
+            parsed.template,
+            parsed.verb.map(|verb| verb.to_string()),
         ),
         Err(error) => panic!("`{input}` failed: {error}"),
     }
@@ -23,9 +23,10 @@ fn template(input: TokenStream) -> String {
 /// Parses input that must fail and returns the error message.
 fn err(input: TokenStream) -> String {
     match parse(input.clone()) {
-        Ok((receiver, template, _)) => {
-            panic!("`{input}` parsed as {receiver} / {template:?}, expected an error")
-        }
+        Ok(parsed) => panic!(
+            "`{input}` parsed as {} / {:?}, expected an error",
+            parsed.receiver, parsed.template
+        ),
         Err(error) => error.to_string(),
     }
 }
@@ -346,4 +347,111 @@ fn error_trailing_separator() {
     assert!(msg.starts_with("trailing `->`"), "{msg}");
     let msg = err(quote!(client.v3.));
     assert!(msg.starts_with("trailing `.`"), "{msg}");
+}
+
+/// Expands input that must pass the catalogue check.
+fn expanded(input: TokenStream) -> String {
+    match super::expand(input.clone()) {
+        Ok(tokens) => tokens.to_string(),
+        Err(error) => panic!("`{input}` failed: {error}"),
+    }
+}
+
+/// The message of input the catalogue check refuses.
+fn refused(input: TokenStream) -> String {
+    match super::expand(input.clone()) {
+        Ok(tokens) => panic!("`{input}` expanded to {tokens}, expected an error"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn catalogue_check() {
+    assert_eq!(
+        expanded(quote!(client->v3->discountCard->orders->_out_order_no_->patchAsync(o))),
+        "client . chain (\"v3/discount-card/orders/{out_order_no}\") . patch_async (o)"
+    );
+    // Placeholder names, values written out, the trailing-slash path without its slash.
+    expanded(quote!(client->v3->pay->transactions->id->_id_->get(o)));
+    expanded(quote!(client->v3->marketing->busifavor->stocks->"9856000"));
+    expanded(quote!(client->v3->applyment4sub->applyment->_empty_->post(o)));
+    expanded(quote!(client->hk->v3->transactions->native->post(o)));
+    expanded(quote!(client->v2->secapi->mch->"modifyInstitutionsub"->post(o)));
+    // `request` takes its method at run time.
+    expanded(quote!(client->v3->pay->transactions->native->request("GET", o)));
+
+    let message = refused(quote!(client->v3->discountCards->orders->_out_order_no_));
+    assert!(
+        message.starts_with(
+            "`v3/discount-cards/orders/{out_order_no}` is not a WeChat Pay API path; nearest: \
+             `v3/discount-card/orders/{out_order_no}`"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("write `chain!(unchecked client->...)`"),
+        "{message}"
+    );
+
+    let message = refused(quote!(client->v3->applyment4sub->applyment->post(o)));
+    assert!(
+        message.starts_with(
+            "`v3/applyment4sub/applyment` is not a WeChat Pay API path; nearest: \
+             `v3/applyment4sub/applyment/`"
+        ),
+        "{message}"
+    );
+    assert!(
+        message
+            .contains("; WeChat wants it with a trailing slash: end the chain with `->_empty_`;"),
+        "{message}"
+    );
+
+    let message = refused(quote!(client->v3->discountCard->orders->_out_order_no_->deleteAsync(o)));
+    assert!(
+        message.starts_with(
+            "`v3/discount-card/orders/{out_order_no}` has no DELETE operation; it answers GET, PATCH"
+        ),
+        "{message}"
+    );
+
+    // The escape, and a receiver that happens to be called `unchecked`.
+    assert_eq!(
+        expanded(quote!(unchecked client->v3->brandNew->thing->post(o))),
+        "client . chain (\"v3/brand-new/thing\") . post (o)"
+    );
+    assert!(refused(quote!(unchecked->v3->brandNew)).contains("`v3/brand-new` is not"));
+}
+
+/// Every catalogue path, written as a PHP property chain (identifiers where one
+/// spells the segment, string literals otherwise), expands to its own template and
+/// passes the check with each of its methods. One data-driven loop, not 1,155 macro
+/// calls.
+#[test]
+fn every_catalogue_path_round_trips_through_the_macro() {
+    use proc_macro2::{Ident, Literal, Span};
+    use wechatpay_chain_catalogue::{entries, identifier_for};
+
+    for entry in entries() {
+        let path = entry.path();
+        let mut chain = quote!(client);
+        for segment in path.split('/') {
+            match identifier_for(segment) {
+                Some(ident) => {
+                    let ident = Ident::new(&ident, Span::call_site());
+                    chain.extend(quote!(->#ident));
+                }
+                None => {
+                    let literal = Literal::string(segment);
+                    chain.extend(quote!(->#literal));
+                }
+            }
+        }
+        for method in entry.methods() {
+            let verb = Ident::new(&format!("{}Async", method.verb()), Span::call_site());
+            let input = quote!(#chain->#verb(o));
+            let want = format!("client . chain ({path:?}) . {}_async (o)", method.verb());
+            assert_eq!(expanded(input), want, "{path}");
+        }
+    }
 }
