@@ -51,9 +51,11 @@
 //! # Ok::<_, wechatpay_chain::Error>(())
 //! ```
 
+mod answer;
 mod auth;
 mod bills;
 mod cache;
+mod catalogue;
 mod certificates;
 mod faults;
 mod keys;
@@ -63,6 +65,7 @@ mod orders;
 mod routes;
 mod server;
 mod v2;
+mod validate;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -465,6 +468,13 @@ impl SandboxBuilder {
             faults::ROUTE,
             Arc::new(move |r| faults::inject_over_http(&faults, r)),
         ));
+        // Everything above is built in (validated against the catalogue before it
+        // runs); the builder's routes below, and `Sandbox::route`'s later, are not.
+        app.builtin_routes = app
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
         for (method, template, handler) in self.routes {
             app.add_route(Route::new(&method, &template, handler));
         }
