@@ -44,7 +44,8 @@ impl<'a> Echo<'a> {
         body: &'a Value,
     ) -> Echo<'a> {
         let mut values = HashMap::new();
-        for (k, v) in params.iter().chain(query) {
+        // The path's values win over a query parameter of the same name.
+        for (k, v) in query.iter().chain(params) {
             values.insert(k.as_str(), Value::String(v.clone()));
         }
         let mut level: Vec<&'a Value> = vec![body];
@@ -171,6 +172,12 @@ impl Builder<'_> {
                 out.insert(name.clone(), self.value(member, Some(name), depth + 1));
             }
         }
+        // A few schemas require members they do not describe.
+        for name in &schema.required {
+            if !out.contains_key(name) {
+                out.insert(name.clone(), undescribed(name, self.serial));
+            }
+        }
         if let Some(Value::String(_)) = out.get("download_url") {
             self.download(schema, &mut out);
         }
@@ -260,6 +267,19 @@ impl Builder<'_> {
             Some(max) => text.chars().take(max as usize).collect(),
             None => text,
         }
+    }
+}
+
+/// A member a schema requires without describing it: a count by its name's look,
+/// else text.
+fn undescribed(name: &str, serial: u64) -> Value {
+    let numeric = ["count", "limit", "offset", "num", "total", "amount", "size"];
+    if numeric.iter().any(|n| name.ends_with(n)) {
+        Value::from(0)
+    } else if name == "id" || name.ends_with("_id") {
+        Value::String(format!("sandbox{serial:012}"))
+    } else {
+        Value::String("sandbox".into())
     }
 }
 

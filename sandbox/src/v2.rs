@@ -17,6 +17,8 @@ use serde_json::{Map, Value};
 
 use wechatpay_chain::v2::{from_xml, is_unsigned, sign, to_xml, SignType};
 
+use wechatpay_chain_catalogue::schema::OperationSchema;
+
 use crate::catalogue::Matched;
 use crate::{answer, media, validate};
 
@@ -90,44 +92,13 @@ pub(crate) fn answer(
             "pay/micropay" => micropay(orders, &fields, &mut reply),
             "pay/orderquery" => orderquery(orders, &fields, &mut reply),
             _ => {
-                let success = schema.success();
-                if success.is_some_and(|r| r.status == 302) {
-                    return redirect(&fields);
-                }
-                let builder = answer::Builder {
-                    echo: answer::Echo::from_fields(&fields),
-                    serial,
-                    host: "",
-                };
-                let built = match success.and_then(|r| r.schema.as_ref()) {
-                    Some(schema) => builder.value(schema, None, 0),
-                    None => Value::Object(Map::new()),
-                };
-                let is_json = matched
-                    .op
-                    .operation
-                    .produces()
-                    .iter()
-                    .any(|t| t.contains("json"));
-                if is_json {
-                    // A few APIv2 services (the real-name OAuth) answer JSON.
-                    return json_response(&built);
-                }
-                for (k, v) in built.as_object().into_iter().flatten() {
-                    if k != "sign" && !reply.contains_key(k) {
-                        reply.insert(k.clone(), Value::String(validate::scalar_text(v)));
-                    }
-                }
-                // The generic answer is a success, whatever the examples say.
-                reply.insert("return_code".into(), "SUCCESS".into());
-                reply.insert("result_code".into(), "SUCCESS".into());
-                for k in ["err_code", "err_code_des"] {
-                    reply.remove(k);
+                if let Some(done) = generic(matched, &fields, serial, &mut reply) {
+                    return done;
                 }
             }
         },
     }
-    if is_unsigned(path) {
+    if is_unsigned(path) && !documents_sign(schema) {
         return xml_response(&reply);
     }
     if sign_type == SignType::HmacSha256 {
@@ -136,6 +107,56 @@ pub(crate) fn answer(
     let signature = sign(&reply, sign_type, APIV2_SECRET);
     reply.insert("sign".into(), signature.into());
     xml_response(&reply)
+}
+
+/// The catalogue's answer, into `reply`; or a whole answer when it is not the usual
+/// signed XML (an authorisation page's redirect, a JSON answer).
+fn generic(
+    matched: &Matched,
+    fields: &Map<String, Value>,
+    serial: u64,
+    reply: &mut Map<String, Value>,
+) -> Option<Response<Full<Bytes>>> {
+    let schema = matched.op.schema;
+    let success = schema.success();
+    if success.is_none() && schema.responses.iter().any(|r| r.status == 302) {
+        return Some(redirect(fields));
+    }
+    let builder = answer::Builder {
+        echo: answer::Echo::from_fields(fields),
+        serial,
+        host: "",
+    };
+    let built = match success.and_then(|r| r.schema.as_ref()) {
+        Some(schema) => builder.value(schema, None, 0),
+        None => Value::Object(Map::new()),
+    };
+    let produces = matched.op.operation.produces();
+    if produces.iter().any(|t| t.contains("json")) {
+        // A few APIv2 services (the real-name OAuth) answer JSON.
+        return Some(json_response(&built));
+    }
+    for (k, v) in built.as_object().into_iter().flatten() {
+        // Repeated fields are documented as `refund_id_$n`; WeChat sends
+        // `refund_id_0`, `refund_id_1`…: one of each here.
+        let k = k.replace("$n", "0").replace("$m", "0");
+        if k != "sign" && !reply.contains_key(&k) {
+            reply.insert(k, Value::String(validate::scalar_text(v)));
+        }
+    }
+    // The generic answer is a success, whatever the examples say.
+    reply.insert("return_code".into(), "SUCCESS".into());
+    reply.insert("result_code".into(), "SUCCESS".into());
+    None
+}
+
+/// Whether the documented answer carries a `sign` (some of the endpoints WeChat
+/// answers unsigned by default document one).
+fn documents_sign(schema: &OperationSchema) -> bool {
+    schema
+        .success()
+        .and_then(|r| r.schema.as_ref())
+        .is_some_and(|s| s.properties.contains_key("sign"))
 }
 
 /// The request's fields: the query of a GET, the text parts of a multipart upload,
