@@ -87,9 +87,14 @@ fn build() -> Option<Index> {
 
 /// Literal segments first, then placeholders: `…/id/{transaction_id}` wins over a
 /// `…/{kind}/{value}` for `…/id/42`, as WeChat routes.
-fn walk(node: &Node, rest: &[&str], method: Method) -> Option<usize> {
+/// `method` `None` takes any method.
+fn walk(node: &Node, rest: &[&str], method: Option<Method>) -> Option<usize> {
     let Some((first, tail)) = rest.split_first() else {
-        return node.ops.iter().find(|(m, _)| *m == method).map(|&(_, i)| i);
+        return node
+            .ops
+            .iter()
+            .find(|(m, _)| method.is_none_or(|method| *m == method))
+            .map(|&(_, i)| i);
     };
     if let Some(child) = node.literal.get(first) {
         if let Some(found) = walk(child, tail, method) {
@@ -104,16 +109,22 @@ fn walk(node: &Node, rest: &[&str], method: Method) -> Option<usize> {
 
 /// The catalogue operation `method` on `path` (as received: no leading slash, no
 /// query, percent-encoded), if the catalogue has one. `v2` looks the path up
-/// under `v2/`, where APIv2 paths are catalogued (they are sent without it).
+/// under `v2/`, where APIv2 paths are catalogued (they are sent without it); an
+/// APIv2 path is found whatever the method, as WeChat's v2 gateway takes a GET with
+/// the fields in the query as well as the documented POST.
 pub(crate) fn find(method: &http::Method, path: &str, v2: bool) -> Option<Matched> {
-    let method = Method::parse(method.as_str())?;
+    let method = Method::parse(method.as_str());
+    if method.is_none() && !v2 {
+        return None;
+    }
     let index = index()?;
     let mut parts: Vec<&str> = Vec::with_capacity(12);
     if v2 {
         parts.push("v2");
     }
     parts.extend(segments(path));
-    let found = walk(&index.root, &parts, method)?;
+    let found = walk(&index.root, &parts, method)
+        .or_else(|| v2.then(|| walk(&index.root, &parts, None)).flatten())?;
     let op = index.compiled.get(found)?;
     let params = op
         .placeholders
@@ -156,5 +167,7 @@ mod tests {
         let m = find(&http::Method::POST, "pay/micropay", true).unwrap();
         assert_eq!(m.op.operation.path(), "v2/pay/micropay");
         assert!(find(&http::Method::POST, "pay/micropay", false).is_none());
+        let m = find(&http::Method::GET, "pay/orderquery", true).unwrap();
+        assert_eq!(m.op.operation.path(), "v2/pay/orderquery");
     }
 }
