@@ -166,9 +166,13 @@ impl Builder<'_> {
         if depth >= MAX_DEPTH {
             return out;
         }
+        // A download's link and hash come together or not at all.
+        let download = schema.properties.contains_key("download_url");
         for (name, member) in &schema.properties {
             let echoed = self.echo.get(name, member).is_some_and(|v| is_scalar(&v));
-            if schema.requires(name) || echoed {
+            let of_download =
+                download && matches!(name.as_str(), "download_url" | "hash_type" | "hash_value");
+            if schema.requires(name) || echoed || of_download {
                 out.insert(name.clone(), self.value(member, Some(name), depth + 1));
             }
         }
