@@ -48,6 +48,12 @@ fn is_placeholder(segment: &str) -> bool {
     segment.starts_with('{') && segment.ends_with('}')
 }
 
+/// Parses and indexes the catalogue now, so no request pays for it (a debug build
+/// takes most of a second; a client's first request may have a short timeout).
+pub(crate) fn warm() {
+    index();
+}
+
 fn index() -> Option<&'static Index> {
     static INDEX: OnceLock<Option<Index>> = OnceLock::new();
     INDEX.get_or_init(build).as_ref()

@@ -18,9 +18,24 @@
 //!   the `meta` part and the file's sha256), `v3/bill/tradebill` and
 //!   `v3/bill/fundflowbill` with an unsigned `v3/billdownload/file`, and builds signed,
 //!   encrypted notifications ([`Sandbox::notification`]);
-//! - answers routes a test registers with [`Sandbox::route`];
-//! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
-//!   `{"code": …, "message": …}`.
+//! - answers routes a test registers with [`Sandbox::route`] first, as the test
+//!   wrote them;
+//! - answers every other operation of the catalogue (`wechatpay-chain-catalogue`:
+//!   APIv3, `hk/`, `global/`, and APIv2 in XML). The request is validated first, as
+//!   WeChat validates before it looks at any state, and before the built-in handlers
+//!   above run: path parameters, required query parameters, and the body (required
+//!   members at every depth, JSON types, `enum`, `maxLength`; the parts of an
+//!   upload; APIv2's `sign` with [`APIV2_SECRET`] and its fields). A refusal is a
+//!   400 `PARAM_ERROR` whose message names the field by its JSON pointer
+//!   (`/amount/total is required but missing (body)`) and whose `detail` holds
+//!   `field`, `value`, `issue` and `location`; APIv2 answers `return_code=FAIL` (a
+//!   bad `sign`) or `result_code=FAIL` with `err_code=PARAM_ERROR`. An operation
+//!   without a handler gets its documented 2xx (204 empty), the body built from the
+//!   response schema: every required member, examples, members named like a request
+//!   field or path parameter echo it, ids unique per call, a `download_url` served
+//!   by the sandbox with the hash announced beside it;
+//! - answers a path the catalogue does not know 404 `NOT_FOUND`, in WeChat's error
+//!   JSON `{"code": …, "message": …}`.
 //!
 //! It runs on its own thread with its own multi-thread tokio runtime, so it serves
 //! blocking and async clients alike, and stops (gracefully) when dropped.
@@ -197,8 +212,9 @@ impl Sandbox {
     /// `{name}` or `<name>` placeholders, each matching one path segment. The handler
     /// runs only for requests that pass the signature check; its answer is signed
     /// like every other. A later route overrides an earlier one for the same request,
-    /// the built-in discount-card routes included. A panicking handler answers 500
-    /// `SYSTEM_ERROR`.
+    /// the built-in routes and the catalogue's answers included; the request is not
+    /// validated against the catalogue (the route is the test's own WeChat). A
+    /// panicking handler answers 500 `SYSTEM_ERROR`.
     pub fn route<F>(&self, method: impl AsRef<str>, template: &str, handler: F) -> &Self
     where
         F: Fn(&SandboxRequest) -> Reply + Send + Sync + 'static,
@@ -406,6 +422,7 @@ impl SandboxBuilder {
     /// Everything that can fail before serving: keys, the listening socket,
     /// `sandbox.json`. Runs on the server thread.
     fn set_up(self) -> Result<(TcpListener, Arc<App>), Error> {
+        catalogue::warm();
         let keys = match (&self.keys_dir, self.keys) {
             (Some(dir), _) => SandboxKeys::load_or_generate(dir)?,
             (None, Some(keys)) => keys,

@@ -97,10 +97,13 @@ pub(crate) fn request(
     let from_path = |name: &str| matched.params.contains_key(name);
     match json {
         Value::Null => match body.required.iter().find(|r| !from_path(r)) {
-            Some(first) => Err(Invalid::missing("body", pointer("", first))),
+            Some(first) => Err(Invalid::missing(
+                "body",
+                At::Member(&At::Root, first).pointer(),
+            )),
             None => Ok(()),
         },
-        value => check(body, value, "", &from_path),
+        value => check(body, value, At::Root, &from_path),
     }
 }
 
@@ -259,9 +262,41 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// `parent` + `/name`, escaped as RFC 6901 says.
-fn pointer(parent: &str, name: &str) -> String {
-    format!("{parent}/{}", name.replace('~', "~0").replace('/', "~1"))
+/// Where a value sits in the body. Written out as a JSON pointer only when a
+/// refusal names it, so the walk down a valid body allocates nothing.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Member(&'a At<'a>, &'a str),
+    Item(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    /// `/amount/total`, escaped as RFC 6901 says; `/` for the body itself.
+    fn pointer(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        if out.is_empty() {
+            out.push('/');
+        }
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            At::Root => {}
+            At::Member(parent, name) => {
+                parent.write(out);
+                out.push('/');
+                out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+            }
+            At::Item(parent, index) => {
+                parent.write(out);
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+        }
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -305,22 +340,18 @@ fn has_type(schema: &Schema, value: &Value) -> Result<(), &'static str> {
     })
 }
 
-/// Checks a JSON value at `at` (a JSON pointer). At the top (`at` empty),
-/// `from_path` says which required members the path carries.
+/// Checks a JSON value at `at`. At the top, `from_path` says which required members
+/// the path carries.
 fn check(
     schema: &Schema,
     value: &Value,
-    at: &str,
+    at: At<'_>,
     from_path: &dyn Fn(&str) -> bool,
 ) -> Result<(), Box<Invalid>> {
     let bad = |issue: String| {
         Box::new(Invalid {
             location: "body",
-            field: if at.is_empty() {
-                "/".into()
-            } else {
-                at.to_owned()
-            },
+            field: at.pointer(),
             value: value.clone(),
             issue,
         })
@@ -352,7 +383,7 @@ fn check(
     constraints(schema, value).map_err(bad)?;
     match value {
         Value::Object(members) => {
-            let top = at.is_empty();
+            let top = matches!(at, At::Root);
             let absent = |name: &str, nullable: bool| match members.get(name) {
                 None => true,
                 Some(Value::Null) => !nullable,
@@ -362,12 +393,12 @@ fn check(
             // reader of the docs meets.
             for (name, member) in &schema.properties {
                 match members.get(name) {
-                    Some(v) if !v.is_null() => check(member, v, &pointer(at, name), &|_| false)?,
+                    Some(v) if !v.is_null() => check(member, v, At::Member(&at, name), &|_| false)?,
                     _ if schema.requires(name)
                         && absent(name, member.nullable)
                         && !(top && from_path(name)) =>
                     {
-                        return Err(Invalid::missing("body", pointer(at, name)))
+                        return Err(Invalid::missing("body", At::Member(&at, name).pointer()))
                     }
                     _ => {}
                 }
@@ -377,14 +408,14 @@ fn check(
                     && absent(name, false)
                     && !(top && from_path(name))
                 {
-                    return Err(Invalid::missing("body", pointer(at, name)));
+                    return Err(Invalid::missing("body", At::Member(&at, name).pointer()));
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item) = &schema.items {
                 for (i, v) in items.iter().enumerate() {
-                    check(item, v, &pointer(at, &i.to_string()), &|_| false)?;
+                    check(item, v, At::Item(&at, i), &|_| false)?;
                 }
             }
         }
@@ -422,7 +453,7 @@ mod tests {
     }
 
     fn error(value: Value) -> Box<Invalid> {
-        check(&order(), &value, "", &|_| false).unwrap_err()
+        check(&order(), &value, At::Root, &|_| false).unwrap_err()
     }
 
     #[test]
@@ -447,7 +478,7 @@ mod tests {
         assert!(check(
             &order(),
             &json!({"trade_type": "JSAPI", "amount": {"total": 1}, "extra": 1}),
-            "",
+            At::Root,
             &|_| false
         )
         .is_ok());
