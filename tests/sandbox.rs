@@ -294,6 +294,8 @@ fn an_unknown_order_is_order_not_exist() {
 
 #[test]
 fn a_malformed_patch_is_a_param_error_naming_the_field() {
+    // Validated against the catalogue before the order book is looked at: the field
+    // is named by its JSON pointer.
     let sandbox = Sandbox::start().unwrap();
     let mut options = seed_patch();
     options["json"]["rewards"][0]["amount"] = json!("100");
@@ -304,7 +306,7 @@ fn a_malformed_patch_is_a_param_error_naming_the_field() {
         api.message
             .as_deref()
             .unwrap()
-            .contains("rewards[0].amount"),
+            .contains("/rewards/0/amount"),
         "{api}"
     );
     let mut options = seed_patch();
@@ -317,7 +319,7 @@ fn a_malformed_patch_is_a_param_error_naming_the_field() {
         api.message
             .as_deref()
             .unwrap()
-            .contains("objectives[0].count"),
+            .contains("/objectives/0/count"),
         "{api}"
     );
 }

@@ -38,9 +38,24 @@
 //! - serves HTTPS with its own CA when asked ([`SandboxBuilder::tls`]), and then
 //!   requires the merchant API client certificate it issued on the APIv2 endpoints
 //!   WeChat serves only with it ([`CERT_REQUIRED`]), `secapi/pay/refund` among them;
-//! - answers routes a test registers with [`Sandbox::route`];
-//! - answers everything else 404 `NOT_FOUND`, in WeChat's error JSON
-//!   `{"code": …, "message": …}`.
+//! - answers routes a test registers with [`Sandbox::route`] first, as the test
+//!   wrote them;
+//! - answers every other operation of the catalogue (`wechatpay-chain-catalogue`:
+//!   APIv3, `hk/`, `global/`, and APIv2 in XML). The request is validated first, as
+//!   WeChat validates before it looks at any state, and before the built-in handlers
+//!   above run: path parameters, required query parameters, and the body (required
+//!   members at every depth, JSON types, `enum`, `maxLength`; the parts of an
+//!   upload; APIv2's `sign` with [`APIV2_SECRET`] and its fields). A refusal is a
+//!   400 `PARAM_ERROR` whose message names the field by its JSON pointer
+//!   (`/amount/total is required but missing (body)`) and whose `detail` holds
+//!   `field`, `value`, `issue` and `location`; APIv2 answers `return_code=FAIL` (a
+//!   bad `sign`) or `result_code=FAIL` with `err_code=PARAM_ERROR`. An operation
+//!   without a handler gets its documented 2xx (204 empty), the body built from the
+//!   response schema: every required member, examples, members named like a request
+//!   field or path parameter echo it, ids unique per call, a `download_url` served
+//!   by the sandbox with the hash announced beside it;
+//! - answers a path the catalogue does not know 404 `NOT_FOUND`, in WeChat's error
+//!   JSON `{"code": …, "message": …}`.
 //!
 //! # The control plane
 //!
@@ -88,9 +103,11 @@
 
 #![deny(missing_docs)]
 
+mod answer;
 mod auth;
 mod bills;
 mod cache;
+mod catalogue;
 mod certificates;
 mod control;
 mod delivery;
@@ -106,6 +123,7 @@ mod server;
 mod tls;
 mod transactions;
 mod v2;
+mod validate;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -252,8 +270,9 @@ impl Sandbox {
     /// `{name}` or `<name>` placeholders, each matching one path segment. The handler
     /// runs only for requests that pass the signature check; its answer is signed
     /// like every other. A later route overrides an earlier one for the same request,
-    /// the built-in ones included (orders, transactions, refunds). A panicking
-    /// handler answers 500 `SYSTEM_ERROR`.
+    /// the built-in ones (orders, transactions, refunds) and the catalogue's answers
+    /// included; the request is not validated against the catalogue (the route is
+    /// the test's own WeChat). A panicking handler answers 500 `SYSTEM_ERROR`.
     pub fn route<F>(&self, method: impl AsRef<str>, template: &str, handler: F) -> &Self
     where
         F: Fn(&SandboxRequest) -> Reply + Send + Sync + 'static,
@@ -562,6 +581,7 @@ impl SandboxBuilder {
     /// Everything that can fail before serving: keys, the listening socket,
     /// `sandbox.json`. Runs on the server thread.
     fn set_up(self) -> Result<(TcpListener, Arc<App>), Error> {
+        catalogue::warm();
         let keys = match (&self.keys_dir, self.keys) {
             (Some(dir), _) => SandboxKeys::load_or_generate(dir)?,
             (None, Some(keys)) => keys,
@@ -649,6 +669,13 @@ impl SandboxBuilder {
             faults::ROUTE,
             Arc::new(move |r| faults::inject_over_http(&faults, r)),
         ));
+        // Everything above is built in (validated against the catalogue before it
+        // runs); the builder's routes below, and `Sandbox::route`'s later, are not.
+        app.builtin_routes = app
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
         for (method, template, handler) in self.routes {
             app.add_route(Route::new(&method, &template, handler));
         }

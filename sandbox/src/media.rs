@@ -44,6 +44,14 @@ pub(crate) fn signed_bytes<'a>(headers: &HeaderMap, body: &'a Bytes) -> Cow<'a, 
     }
 }
 
+/// The parts of a `multipart/form-data` body; `None` when the request is not one.
+pub(crate) fn parts<'a>(
+    headers: &HeaderMap,
+    body: &'a [u8],
+) -> Option<Result<Vec<Part<'a>>, String>> {
+    Some(parse(&boundary(headers)?, body))
+}
+
 /// The handler of every upload route.
 pub(crate) fn upload(req: &SandboxRequest) -> Reply {
     let bad = |m: String| error(StatusCode::BAD_REQUEST, "PARAM_ERROR", m);

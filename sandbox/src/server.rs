@@ -29,6 +29,7 @@ use super::refunds::Refunds;
 use super::routes::{error, parse_query, Reply, Route, SandboxRequest};
 use super::tls::{PeerCertificate, SandboxTls};
 use super::transactions::Transactions;
+use super::{answer, catalogue, validate};
 use crate::REQUEST_ID;
 use wechatpay_chain::Error;
 
@@ -45,6 +46,10 @@ pub(crate) struct App {
     /// Searched newest first, so a later route overrides an earlier one (and the
     /// built-in ones).
     pub(crate) routes: RwLock<Vec<Route>>,
+    /// How many of `routes` (the first ones) are the sandbox's own handlers, added
+    /// at start-up; requests to them are validated against the catalogue first.
+    /// The rest are the test's routes, answered as registered.
+    pub(crate) builtin_routes: usize,
     pub(crate) orders: Arc<Orders>,
     pub(crate) v2_orders: super::v2::V2Orders,
     /// Direct and partner transactions (`transactions.rs`).
@@ -76,6 +81,7 @@ impl App {
             notifier: Arc::new(notifier),
             keys,
             routes: RwLock::new(Vec::new()),
+            builtin_routes: 0,
             orders: Arc::new(Orders::with_seed()),
             v2_orders: Default::default(),
             log,
@@ -111,17 +117,19 @@ impl App {
             }
             return super::v2::fail(&message);
         }
-        if super::v2::serves(path) {
+        // APIv2 carries no Authorization: its `sign` is checked with the catalogue.
+        if let Some(matched) = catalogue::find(&parts.method, path, true) {
             if let Some(line) = line {
                 eprintln!("{line} -> APIv2");
             }
+            let serial = self.sequence.fetch_add(1, Ordering::Relaxed);
             return super::v2::answer(
                 &self.v2_orders,
                 self.keys.mchid(),
-                &parts.method,
-                path,
-                parts.uri.query(),
+                &matched,
+                &parts,
                 &body,
+                serial,
             );
         }
         // A media upload is signed over its `meta` part, not the multipart body.
@@ -139,7 +147,10 @@ impl App {
         }
         let reply = match checked {
             Err(message) => error(StatusCode::UNAUTHORIZED, "SIGN_ERROR", message),
-            Ok(()) => self.dispatch(parts, body),
+            Ok(()) => match self.dispatch(parts, body) {
+                Dispatched::Json(reply) => reply,
+                Dispatched::File(file) => return file,
+            },
         };
         if let Some(line) = line {
             eprintln!(
@@ -163,61 +174,155 @@ impl App {
         response
     }
 
-    fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> Reply {
+    /// Routes a request that passed the signature check. In order: a route the test
+    /// registered; else the catalogue's validation, then a built-in handler, then the
+    /// catalogue's generic answer; else 404 `NOT_FOUND`. Validating before the
+    /// built-in handlers is WeChat's order (parameters before state), and every
+    /// handler registered at start-up gets it.
+    fn dispatch(&self, parts: http::request::Parts, body: Bytes) -> Dispatched {
         let path = parts.uri.path().trim_start_matches('/').to_owned();
         if super::control::serves(&path) {
-            return match request(parts, body, path, HashMap::new()) {
+            return Dispatched::Json(match request(parts, body, path, HashMap::new()) {
                 Ok(request) => super::control::answer(self, &request),
                 Err(reply) => reply,
-            };
+            });
         }
         let segments: Vec<&str> = path.split('/').collect();
-        let (handler, params) = {
+        let (user, builtin, path_known) = {
             let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+            let split = self.builtin_routes.min(routes.len());
             let mut path_known = false;
-            let mut found = None;
-            for route in routes.iter().rev() {
-                if let Some(params) = route.matches_path(&segments) {
+            let mut pick = |routes: &[Route]| {
+                routes.iter().rev().find_map(|route| {
+                    let params = route.matches_path(&segments)?;
                     path_known = true;
-                    if route.allows(&parts.method) {
-                        found = Some((route.action.clone(), params));
-                        break;
-                    }
-                }
-            }
-            match found {
-                Some(found) => found,
-                None => {
-                    let why = if path_known {
-                        "does not accept"
-                    } else {
-                        "has no route for"
-                    };
-                    return error(
-                        StatusCode::NOT_FOUND,
-                        "NOT_FOUND",
-                        format!("the sandbox {why} {} /{path}", parts.method),
-                    );
-                }
+                    route
+                        .allows(&parts.method)
+                        .then(|| (route.action.clone(), params))
+                })
+            };
+            let user = pick(&routes[split..]);
+            let builtin = if user.is_none() {
+                pick(&routes[..split])
+            } else {
+                None
+            };
+            (user, builtin, path_known)
+        };
+        let matched = match user {
+            Some(_) => None,
+            None => catalogue::find(&parts.method, &path, false),
+        };
+        if user.is_none() && builtin.is_none() && matched.is_none() {
+            let why = if path_known {
+                "does not accept"
+            } else {
+                "has no route for"
+            };
+            return Dispatched::Json(error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                format!("the sandbox {why} {} /{path}", parts.method),
+            ));
+        }
+        let json = match parse_json(&parts.headers, &body) {
+            Ok(json) => json,
+            Err(e) => {
+                return Dispatched::Json(error(
+                    StatusCode::BAD_REQUEST,
+                    "PARAM_ERROR",
+                    format!("the body is not valid JSON ({e})"),
+                ))
             }
         };
-        let request = match request(parts, body, path, params) {
-            Ok(request) => request,
-            Err(reply) => return reply,
+        let raw_query = parts.uri.query().map(str::to_owned);
+        let query = raw_query.as_deref().map(parse_query).unwrap_or_default();
+        if let Some(matched) = &matched {
+            let multipart = matched
+                .op
+                .operation
+                .consumes()
+                .contains(&"multipart/form-data");
+            let form = match super::media::parts(&parts.headers, &body) {
+                Some(Ok(form)) => Some(form),
+                Some(Err(e)) => {
+                    return Dispatched::Json(error(
+                        StatusCode::BAD_REQUEST,
+                        "PARAM_ERROR",
+                        format!("malformed multipart body: {e}"),
+                    ))
+                }
+                None if multipart => {
+                    return Dispatched::Json(error(
+                        StatusCode::BAD_REQUEST,
+                        "PARAM_ERROR",
+                        "expected a multipart/form-data body with a boundary",
+                    ))
+                }
+                None => None,
+            };
+            if let Err(invalid) = validate::request(matched, &query, &json, form.as_deref()) {
+                return Dispatched::Json(invalid.reply());
+            }
+        }
+        let (handler, params) = match user.or(builtin) {
+            Some(found) => found,
+            None => {
+                let Some(matched) = matched else {
+                    // Unreachable: checked above; answered as the 404 it would be.
+                    return Dispatched::Json(error(StatusCode::NOT_FOUND, "NOT_FOUND", path));
+                };
+                return self.generic(&matched, &parts.headers, &query, &json);
+            }
+        };
+        let request = SandboxRequest {
+            method: parts.method,
+            query,
+            raw_query,
+            path,
+            params,
+            headers: parts.headers,
+            json,
+            body,
         };
         // A panicking test handler must not take the connection (or the test's
         // other requests) down with it: it becomes a 500 the test can see.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&request))) {
-            Ok(reply) => reply,
-            Err(_) => error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "SYSTEM_ERROR",
-                format!(
-                    "the handler of {} /{} panicked",
-                    request.method, request.path
+        let reply =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&request))) {
+                Ok(reply) => reply,
+                Err(_) => error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "SYSTEM_ERROR",
+                    format!(
+                        "the handler of {} /{} panicked",
+                        request.method, request.path
+                    ),
                 ),
-            ),
+            };
+        Dispatched::Json(reply)
+    }
+
+    /// The catalogue's answer for an operation no handler serves.
+    fn generic(
+        &self,
+        matched: &catalogue::Matched,
+        headers: &http::HeaderMap,
+        query: &HashMap<String, String>,
+        json: &Value,
+    ) -> Dispatched {
+        if answer::is_download(matched.op) {
+            let token = query.get("token").map_or("", String::as_str);
+            return Dispatched::File(answer::file(matched.op, token));
         }
+        let builder = answer::Builder {
+            echo: answer::Echo::new(&matched.params, query, json),
+            serial: self.sequence.fetch_add(1, Ordering::Relaxed),
+            host: headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1"),
+        };
+        Dispatched::Json(answer::json(matched.op, &builder))
     }
 
     /// Serialises and signs a reply, adding a unique `Request-ID`.
@@ -283,6 +388,12 @@ fn request(
         json,
         body,
     })
+}
+
+/// What a dispatched request answers: JSON to sign, or a file served as is.
+enum Dispatched {
+    Json(Reply),
+    File(Response<Full<Bytes>>),
 }
 
 /// The JSON body, when there is one and the content type does not say otherwise.

@@ -1,6 +1,7 @@
-//! APIv2 in the sandbox: `pay/micropay`, `pay/orderquery` and
-//! `secapi/pay/refund` (which needs the merchant certificate over TLS), XML in and out,
-//! signed with the sandbox's APIv2 secret, as WeChat's v2 gateway answers.
+//! APIv2 in the sandbox: every catalogued APIv2 operation, XML in and out, signed
+//! with the sandbox's APIv2 secret, as WeChat's v2 gateway answers; `pay/micropay`,
+//! `pay/orderquery` and `secapi/pay/refund` (which needs the merchant certificate
+//! over TLS) keep state.
 //!
 //! APIv2 requests carry no Authorization header: the `sign` field is the proof, so
 //! these paths are answered before the APIv3 check.
@@ -9,12 +10,18 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::request::Parts;
 use http::{HeaderValue, Method, Response, StatusCode};
 use http_body_util::Full;
 use serde_json::{Map, Value};
 
-use wechatpay_chain::v2::{from_xml, sign, to_xml, SignType};
+use wechatpay_chain::v2::{from_xml, is_unsigned, sign, to_xml, SignType};
+
+use wechatpay_chain_catalogue::schema::OperationSchema;
+
+use crate::catalogue::Matched;
+use crate::{answer, media, validate};
 
 /// The APIv2 secret the sandbox signs with (32 bytes, test only).
 pub const APIV2_SECRET: &str = "sandbox0apiv2secret0000000000000";
@@ -33,60 +40,78 @@ impl V2Orders {
     }
 }
 
-/// Whether `path` (no leading slash) is an APIv2 path the sandbox serves.
-pub(crate) fn serves(path: &str) -> bool {
-    matches!(
-        path,
-        "pay/micropay" | "pay/orderquery" | "secapi/pay/refund"
-    )
-}
-
-/// Answers one APIv2 request.
+/// Answers one APIv2 request to a catalogue operation (`matched`): the fields are
+/// read (the query of a GET, the text parts of an upload, else the XML body), the
+/// `sign` checked with [`APIV2_SECRET`], the merchant id compared, the fields
+/// validated; then `pay/micropay` and `pay/orderquery` are served statefully and any
+/// other operation gets the catalogue's generic answer, signed.
 pub(crate) fn answer(
     orders: &V2Orders,
     mchid: &str,
-    method: &Method,
-    path: &str,
-    query: Option<&str>,
+    matched: &Matched,
+    parts: &Parts,
     body: &[u8],
+    serial: u64,
 ) -> Response<Full<Bytes>> {
-    let fields = if *method == Method::GET {
-        Ok(query.map(parse_query).unwrap_or_default())
-    } else {
-        from_xml(&String::from_utf8_lossy(body))
-    };
-    let fields = match fields {
+    let path = parts.uri.path().trim_start_matches('/');
+    let fields = match read_fields(parts, body) {
         Ok(f) => f,
-        Err(e) => return fail(&format!("XML格式错误: {e}")),
+        Err(e) => return fail(&e),
     };
     let text = |k: &str| text_of(&fields, k);
     let sign_type = match fields.get("sign_type").and_then(Value::as_str) {
-        None => SignType::Md5,
+        None | Some("") => SignType::Md5,
         Some(name) => match SignType::parse(name) {
             Some(t) => t,
             None => return fail("sign_type 参数错误"),
         },
     };
+    if text("sign").is_empty() {
+        return fail("缺少参数 sign");
+    }
     if sign(&fields, sign_type, APIV2_SECRET) != text("sign") {
         return fail("签名错误");
     }
-    if text("mch_id") != mchid {
-        return fail("mch_id 参数错误");
+    let given = ["mch_id", "mchid", "combine_mch_id"]
+        .into_iter()
+        .find(|k| !text(k).is_empty());
+    if let Some(key) = given {
+        if text(key) != mchid {
+            return fail(&format!("{key} 参数错误"));
+        }
     }
     let mut reply = Map::new();
     reply.insert("return_code".into(), "SUCCESS".into());
     reply.insert("return_msg".into(), "OK".into());
     for k in ["appid", "mch_id"] {
-        reply.insert(k.into(), text(k).into());
+        if !text(k).is_empty() {
+            reply.insert(k.into(), text(k).into());
+        }
     }
     reply.insert(
         "nonce_str".into(),
         wechatpay_chain::crypto::nonce::generate().into(),
     );
-    match path {
-        "pay/micropay" => micropay(orders, &fields, &mut reply),
-        "secapi/pay/refund" => refund(orders, &fields, &mut reply),
-        _ => orderquery(orders, &fields, &mut reply),
+    let schema = matched.op.schema;
+    match validate::v2_fields(schema, &fields) {
+        Err(invalid) => result_fail(
+            &mut reply,
+            "PARAM_ERROR",
+            &format!("{} {}", invalid.field, invalid.issue),
+        ),
+        Ok(()) => match path {
+            "pay/micropay" => micropay(orders, &fields, &mut reply),
+            "pay/orderquery" => orderquery(orders, &fields, &mut reply),
+            "secapi/pay/refund" => refund(orders, &fields, &mut reply),
+            _ => {
+                if let Some(done) = generic(matched, &fields, serial, &mut reply) {
+                    return done;
+                }
+            }
+        },
+    }
+    if is_unsigned(path) && !documents_sign(schema) {
+        return xml_response(&reply);
     }
     if sign_type == SignType::HmacSha256 {
         reply.insert("sign_type".into(), "HMAC-SHA256".into());
@@ -94,6 +119,104 @@ pub(crate) fn answer(
     let signature = sign(&reply, sign_type, APIV2_SECRET);
     reply.insert("sign".into(), signature.into());
     xml_response(&reply)
+}
+
+/// The catalogue's answer, into `reply`; or a whole answer when it is not the usual
+/// signed XML (an authorisation page's redirect, a JSON answer).
+fn generic(
+    matched: &Matched,
+    fields: &Map<String, Value>,
+    serial: u64,
+    reply: &mut Map<String, Value>,
+) -> Option<Response<Full<Bytes>>> {
+    let schema = matched.op.schema;
+    let success = schema.success();
+    if success.is_none() && schema.responses.iter().any(|r| r.status == 302) {
+        return Some(redirect(fields));
+    }
+    let builder = answer::Builder {
+        echo: answer::Echo::from_fields(fields),
+        serial,
+        host: "",
+    };
+    let built = match success.and_then(|r| r.schema.as_ref()) {
+        Some(schema) => builder.value(schema, None, 0),
+        None => Value::Object(Map::new()),
+    };
+    let produces = matched.op.operation.produces();
+    if produces.iter().any(|t| t.contains("json")) {
+        // A few APIv2 services (the real-name OAuth) answer JSON.
+        return Some(json_response(&built));
+    }
+    for (k, v) in built.as_object().into_iter().flatten() {
+        // Repeated fields are documented as `refund_id_$n`; WeChat sends
+        // `refund_id_0`, `refund_id_1`…: one of each here.
+        let k = k.replace("$n", "0").replace("$m", "0");
+        if k != "sign" && !reply.contains_key(&k) {
+            reply.insert(k, Value::String(validate::scalar_text(v)));
+        }
+    }
+    // The generic answer is a success, whatever the examples say.
+    reply.insert("return_code".into(), "SUCCESS".into());
+    reply.insert("result_code".into(), "SUCCESS".into());
+    None
+}
+
+/// Whether the documented answer carries a `sign` (some of the endpoints WeChat
+/// answers unsigned by default document one).
+fn documents_sign(schema: &OperationSchema) -> bool {
+    schema
+        .success()
+        .and_then(|r| r.schema.as_ref())
+        .is_some_and(|s| s.properties.contains_key("sign"))
+}
+
+/// The request's fields: the query of a GET, the text parts of a multipart upload,
+/// else the XML document.
+fn read_fields(parts: &Parts, body: &[u8]) -> Result<Map<String, Value>, String> {
+    if parts.method == Method::GET {
+        return Ok(parts.uri.query().map(parse_query).unwrap_or_default());
+    }
+    if let Some(form) = media::parts(&parts.headers, body) {
+        let form = form.map_err(|e| format!("multipart 格式错误: {e}"))?;
+        return Ok(form
+            .iter()
+            .filter(|p| p.filename.is_none())
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    Value::String(String::from_utf8_lossy(p.data).into_owned()),
+                )
+            })
+            .collect());
+    }
+    from_xml(&String::from_utf8_lossy(body)).map_err(|e| format!("XML格式错误: {e}"))
+}
+
+/// The `302` of an authorisation page: back to `redirect_uri` with a code.
+fn redirect(fields: &Map<String, Value>) -> Response<Full<Bytes>> {
+    let target = text_of(fields, "redirect_uri");
+    let separator = if target.contains('?') { '&' } else { '?' };
+    let location = format!(
+        "{target}{separator}code=sandbox{}&state={}",
+        wechatpay_chain::crypto::nonce::generate(),
+        text_of(fields, "state")
+    );
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::FOUND;
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+fn json_response(value: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(value.to_string())));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 fn micropay(orders: &V2Orders, fields: &Map<String, Value>, reply: &mut Map<String, Value>) {
