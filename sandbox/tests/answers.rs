@@ -21,7 +21,7 @@ fn api_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Box<ApiError> {
 fn native_order() -> Value {
     json!({
         "appid": "wxd678efh567hg6787",
-        "mchid": "1230000109",
+        "mchid": wechatpay_chain_sandbox::FIXTURE_MCHID,
         "description": "Image形象店-深圳腾大-QQ公仔",
         "out_trade_no": "1217752501201407033233368018",
         "notify_url": "https://www.weixin.qq.com/wxpay/pay.php",

@@ -33,6 +33,60 @@ const V2_EITHER: &[&str] = &[
     "out_refund_no",
 ];
 
+/// The payment loop's operations the sandbox answers from its state: a valid
+/// request with made-up ids is validated, then meets the state lookup, and WeChat's
+/// answer for an unknown order or refund is this 404 code. (`tests/payment_loop.rs`
+/// drives them with real state.)
+const STATE_LOOKUPS: &[(&str, &str)] = &[
+    ("v3/pay/transactions/id/{transaction_id}", "ORDER_NOT_EXIST"),
+    (
+        "v3/pay/transactions/out-trade-no/{out_trade_no}",
+        "ORDER_NOT_EXIST",
+    ),
+    (
+        "v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        "ORDER_NOT_EXIST",
+    ),
+    (
+        "v3/pay/partner/transactions/id/{transaction_id}",
+        "ORDER_NOT_EXIST",
+    ),
+    (
+        "v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+        "ORDER_NOT_EXIST",
+    ),
+    (
+        "v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
+        "ORDER_NOT_EXIST",
+    ),
+    ("v3/refund/domestic/refunds", "RESOURCE_NOT_EXISTS"),
+    (
+        "v3/refund/domestic/refunds/{out_refund_no}",
+        "RESOURCE_NOT_EXISTS",
+    ),
+];
+
+/// What WeChat requires that the upstream schema leaves out (an H5 payment needs
+/// the payer's IP and the H5 scene's type; upstream's H5 `scene_info` marks
+/// neither): the valid request carries it, as a real one must.
+const BEYOND_THE_CATALOGUE: &[(&str, &str)] = &[
+    ("v3/pay/transactions/h5", H5_SCENE),
+    ("v3/pay/partner/transactions/h5", H5_SCENE),
+];
+const H5_SCENE: &str = r#"{"payer_client_ip": "14.23.150.211", "h5_info": {"type": "Wap"}}"#;
+
+/// A merchant order number no other operation of the run uses: the payment loop
+/// refuses a second order under one number, and finds it when queried.
+fn unique_order_no() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("CATALOGUE{n:08}")
+}
+
+/// Body and query members naming the merchant: a valid request names the one the
+/// Authorization header signs for (WeChat refuses another).
+const MERCHANT_IDS: &[&str] = &["mchid", "sp_mchid"];
+
 /// A valid value of `schema`: the first `enum` value, else the example when it
 /// fits, else a value of the type; objects carry their required members.
 fn sample(schema: &Schema) -> Value {
@@ -138,7 +192,7 @@ fn placeholders(path: &str) -> Vec<&str> {
         .collect()
 }
 
-fn v3_request(op: &Operation, schema: &OperationSchema) -> Built {
+fn v3_request(op: &Operation, schema: &OperationSchema, mchid: &str) -> Built {
     let mut options = Map::new();
     for name in placeholders(op.path()) {
         let documented = schema
@@ -147,6 +201,8 @@ fn v3_request(op: &Operation, schema: &OperationSchema) -> Built {
         let value = if op.path().starts_with("v3/discount-card/orders/") {
             // The discount-card orders are stateful: the seed's order exists.
             SEED_ORDER.to_owned()
+        } else if name == "out_trade_no" {
+            unique_order_no()
         } else {
             documented.map_or("sample1".into(), |p| text(&p.schema))
         };
@@ -155,7 +211,14 @@ fn v3_request(op: &Operation, schema: &OperationSchema) -> Built {
     let query: Map<String, Value> = schema
         .parameters_in(Location::Query)
         .filter(|p| p.required)
-        .map(|p| (p.name.clone(), Value::String(text(&p.schema))))
+        .map(|p| {
+            let value = if MERCHANT_IDS.contains(&p.name.as_str()) {
+                mchid.to_owned()
+            } else {
+                text(&p.schema)
+            };
+            (p.name.clone(), Value::String(value))
+        })
         .collect();
     if !query.is_empty() {
         options.insert("query".into(), Value::Object(query));
@@ -167,6 +230,27 @@ fn v3_request(op: &Operation, schema: &OperationSchema) -> Built {
         // refuses them).
         if let Value::Object(members) = &mut json {
             members.retain(|k, _| !options.contains_key(k));
+            for id in MERCHANT_IDS {
+                if let Some(value) = members.get_mut(*id) {
+                    *value = Value::String(mchid.to_owned());
+                }
+            }
+            if let Some(value) = members.get_mut("out_trade_no") {
+                *value = Value::String(unique_order_no());
+            }
+            for (path, scene) in BEYOND_THE_CATALOGUE {
+                if *path == op.path() {
+                    let scene: Value = serde_json::from_str(scene).unwrap();
+                    members.insert("scene_info".into(), scene);
+                }
+            }
+            // WeChat wants one of the pair ("二选一") where the schema marks neither.
+            let pair = ["out_trade_no", "transaction_id"];
+            if pair.iter().all(|k| !members.contains_key(*k)) {
+                if let Some(member) = body.properties.get(pair[0]) {
+                    members.insert(pair[0].to_owned(), sample(member));
+                }
+            }
         }
         options.insert("json".into(), json);
         required = body
@@ -517,6 +601,7 @@ fn every_catalogue_operation_answers_and_validates() {
     let mut all = Tally::default();
     for t in tallies {
         all.answered += t.answered;
+        all.from_state += t.from_state;
         all.validated += t.validated;
         all.refused += t.refused;
         all.failures.extend(t.failures);
@@ -526,13 +611,15 @@ fn every_catalogue_operation_answers_and_validates() {
     }
     let Tally {
         answered,
+        from_state,
         validated,
         refused,
         failures,
         by_family,
     } = all;
     eprintln!(
-        "catalogue: {answered}/{total} answered as documented ({by_family:?}); \
+        "catalogue: {answered}/{total} answered as documented ({by_family:?}), \
+         {from_state} of them by the payment loop's state lookup; \
          {validated} sent without a required body member, {refused} refused correctly \
          (the catalogue has {expected_refusals} such operations)"
     );
@@ -543,6 +630,7 @@ fn every_catalogue_operation_answers_and_validates() {
         failures.join("\n")
     );
     assert_eq!(answered, total);
+    assert_eq!(from_state, STATE_LOOKUPS.len());
     assert_eq!(validated, expected_refusals);
     assert_eq!(refused, expected_refusals);
 }
@@ -550,10 +638,35 @@ fn every_catalogue_operation_answers_and_validates() {
 #[derive(Default)]
 struct Tally {
     answered: usize,
+    from_state: usize,
     validated: usize,
     refused: usize,
     failures: Vec<String>,
     by_family: HashMap<&'static str, usize>,
+}
+
+/// A valid request to a stateful operation with made-up ids: validated (no 400),
+/// then refused by the state lookup with WeChat's 404 `code`.
+fn check_state_lookup(
+    client: &Client,
+    op: &Operation,
+    built: &Built,
+    code: &str,
+) -> Result<(), String> {
+    match send(client, op, Value::Object(built.options.clone())) {
+        Err(Error::Api(api))
+            if api.status == StatusCode::NOT_FOUND && api.code.as_deref() == Some(code) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "expected 404 {code} from the state lookup, got {e}"
+        )),
+        Ok(res) => Err(format!(
+            "expected 404 {code} from the state lookup, got {}",
+            res.status()
+        )),
+    }
 }
 
 /// Sends each operation's valid request and, where there is one, its invalid twin.
@@ -570,9 +683,16 @@ fn run(sandbox: &Sandbox, client: &Client, ops: &'static [Operation]) -> Tally {
             let built = if op.is_v2() {
                 v2_request(op, schema, sandbox.mchid())
             } else {
-                v3_request(op, schema)
+                v3_request(op, schema, sandbox.mchid())
             };
-            let valid = check_valid(client, op, schema, &built);
+            let state = STATE_LOOKUPS.iter().find(|(path, _)| *path == op.path());
+            let valid = match state {
+                Some((_, code)) => {
+                    tally.from_state += 1;
+                    check_state_lookup(client, op, &built, code)
+                }
+                None => check_valid(client, op, schema, &built),
+            };
             if let Some(missing) = &built.required {
                 tally.validated += 1;
                 match check_refused(client, op, &built, missing) {
