@@ -12,7 +12,7 @@ use x509_cert::der::DecodePem;
 use x509_cert::Certificate;
 
 use super::backend::{Backend, SigningKeys, VerifyingKeys};
-use super::key_forms::{decode_der, rewrap_pem, shown_scheme, DerForm};
+use super::key_forms::{classify, first_readable, with_rewrap, DerForm, Form, PRIVATE, PUBLIC};
 use crate::error::Error;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -67,45 +67,16 @@ impl PrivateKey {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(thing: &str) -> Result<PrivateKey, Error> {
-        let thing = thing.trim();
-        if thing.starts_with("file://") {
-            return Self::from_file(thing);
-        }
-        if thing.contains("-----BEGIN") {
-            return Self::from_pem(thing)
-                .or_else(|e| rewrap_pem(thing).map_or(Err(e), |pem| Self::from_pem(&pem)));
-        }
-        let (what, der, forms): (&str, &str, &[DerForm]) = if let Some(rest) =
-            thing.strip_prefix("private.pkcs1://")
-        {
-            ("private key (`private.pkcs1://…`)", rest, &[DerForm::Pkcs1])
-        } else if let Some(rest) = thing.strip_prefix("private.pkcs8://") {
-            ("private key (`private.pkcs8://…`)", rest, &[DerForm::Pkcs8])
-        } else if let Some((scheme, _)) = thing.split_once("://") {
-            return Err(Error::key(
-                    "private key",
-                    format!("`{}://…` is not a private key form; use a PEM, `file://`, `private.pkcs1://` or `private.pkcs8://`", shown_scheme(scheme)),
-                ));
-        } else {
-            (
-                "private key (bare base64 DER)",
-                thing,
-                &[DerForm::Pkcs8, DerForm::Pkcs1],
-            )
+        let (what, der, forms) = match classify(thing, &PRIVATE)? {
+            Form::File(path) => return Self::from_file(path),
+            Form::Pem(pem) => return with_rewrap(pem, Self::from_pem),
+            Form::Der { what, der, forms } => (what, der, forms),
         };
-        let der = decode_der(der, what)?;
-        let mut last = None;
-        for form in forms {
-            let parsed = match form {
-                DerForm::Pkcs1 => rsa::PrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string()),
-                _ => rsa::PrivateKey::from_pkcs8_der(&der).map_err(|e| e.to_string()),
-            };
-            match parsed {
-                Ok(key) => return Self::from_rsa_key(key, what),
-                Err(e) => last = Some(format!("invalid {} RSA private key ({e})", form.name())),
-            }
-        }
-        Err(Error::key(what, last.unwrap_or_default()))
+        let key = first_readable(forms, &what, "private key", |form| match form {
+            DerForm::Pkcs1 => rsa::PrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string()),
+            _ => rsa::PrivateKey::from_pkcs8_der(&der).map_err(|e| e.to_string()),
+        })?;
+        Self::from_rsa_key(key, &what)
     }
 
     /// Reads an encrypted PKCS#8 PEM (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2 with
@@ -267,45 +238,16 @@ impl PublicKey {
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(thing: &str) -> Result<PublicKey, Error> {
-        let thing = thing.trim();
-        if thing.starts_with("file://") {
-            return Self::from_file(thing);
-        }
-        if thing.contains("-----BEGIN") {
-            return Self::from_pem(thing)
-                .or_else(|e| rewrap_pem(thing).map_or(Err(e), |pem| Self::from_pem(&pem)));
-        }
-        let (what, der, forms): (&str, &str, &[DerForm]) = if let Some(rest) =
-            thing.strip_prefix("public.spki://")
-        {
-            ("public key (`public.spki://…`)", rest, &[DerForm::Spki])
-        } else if let Some(rest) = thing.strip_prefix("public.pkcs1://") {
-            ("public key (`public.pkcs1://…`)", rest, &[DerForm::Pkcs1])
-        } else if let Some((scheme, _)) = thing.split_once("://") {
-            return Err(Error::key(
-                    "public key",
-                    format!("`{}://…` is not a public key form; use a PEM, `file://`, `public.spki://` or `public.pkcs1://`", shown_scheme(scheme)),
-                ));
-        } else {
-            (
-                "public key (bare base64 DER)",
-                thing,
-                &[DerForm::Spki, DerForm::Pkcs1],
-            )
+        let (what, der, forms) = match classify(thing, &PUBLIC)? {
+            Form::File(path) => return Self::from_file(path),
+            Form::Pem(pem) => return with_rewrap(pem, Self::from_pem),
+            Form::Der { what, der, forms } => (what, der, forms),
         };
-        let der = decode_der(der, what)?;
-        let mut last = None;
-        for form in forms {
-            let parsed = match form {
-                DerForm::Pkcs1 => rsa::PublicKey::from_pkcs1_der(&der).map_err(|e| e.to_string()),
-                _ => rsa::PublicKey::from_public_key_der(&der).map_err(|e| e.to_string()),
-            };
-            match parsed {
-                Ok(key) => return Ok(Self::from_rsa(key, None, None)),
-                Err(e) => last = Some(format!("invalid {} RSA public key ({e})", form.name())),
-            }
-        }
-        Err(Error::key(what, last.unwrap_or_default()))
+        let key = first_readable(forms, &what, "public key", |form| match form {
+            DerForm::Pkcs1 => rsa::PublicKey::from_pkcs1_der(&der).map_err(|e| e.to_string()),
+            _ => rsa::PublicKey::from_public_key_der(&der).map_err(|e| e.to_string()),
+        })?;
+        Ok(Self::from_rsa(key, None, None))
     }
 
     fn parse_pem(pem: &str, what: &str) -> Result<PublicKey, Error> {
