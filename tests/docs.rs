@@ -1,8 +1,9 @@
 //! The twelve Rust twins of `docs/discount-card.md`, run against the sandbox.
 //!
-//! Each twin below is the code of one Rust block of the guide, token for token (the
-//! last test checks that the guide still shows exactly this code under each of the
-//! seed's PHP snippets). Every test starts its own sandbox
+//! The twins are written once, in `examples/discount_card/twins.rs` (the README's
+//! main command runs them too); each is the code of one Rust block of the guide,
+//! token for token (the last test checks that the guide still shows exactly that
+//! code under each of the seed's PHP snippets). Every test starts its own sandbox
 //! (`wechatpay_chain_sandbox::Sandbox`), which checks the request's signature as
 //! WeChat Pay does, serves the seed's order and signs its answers.
 //!
@@ -12,9 +13,8 @@
 
 use std::cell::RefCell;
 
-use futures::TryFutureExt;
 use serde_json::{json, Value};
-use wechatpay_chain::{chain, Client, Error};
+use wechatpay_chain::{Client, Error};
 use wechatpay_chain_sandbox::{Sandbox, SEED_ORDER};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -27,10 +27,14 @@ thread_local! {
 /// Shadows `println!` for the twins: `println!("{:#}", value)` records `value`.
 macro_rules! println {
     ($format:literal, $value:expr $(,)?) => {{
-        let value: Value = $value;
-        PRINTED.with(|printed| printed.borrow_mut().push(value));
+        let value: serde_json::Value = $value;
+        crate::PRINTED.with(|printed| printed.borrow_mut().push(value));
     }};
 }
+
+// After the `println!` above, so that the twins print into `PRINTED`.
+#[path = "../examples/discount_card/twins.rs"]
+mod twins;
 
 fn printed() -> Vec<Value> {
     PRINTED.with(|printed| printed.take())
@@ -179,328 +183,96 @@ impl Call {
     }
 }
 
-/// A twin that uses the `*_async` verbs: runs in a Tokio runtime.
+/// Runs an async twin in a Tokio runtime against its own sandbox, then checks what
+/// it printed.
 macro_rules! async_twin {
-    ($(#[$doc:meta])* $test:ident, $text:ident, $client:ident, $call:ident => { $($code:tt)* }) => {
-        const $text: &str = stringify!($($code)*);
-
-        $(#[$doc])*
+    ($test:ident, $twin:ident, $call:ident) => {
         #[tokio::test]
         async fn $test() -> TestResult {
             let sandbox = Sandbox::start_async().await?;
-            let $client = sandbox.client();
-            async { $($code)* Ok::<(), Error>(()) }.await?;
-            Call::$call.check(printed(), &$client).await?;
+            let client = sandbox.client();
+            twins::$twin(&client).await?;
+            Call::$call.check(printed(), &client).await?;
             Ok(())
         }
     };
 }
 
-/// A twin that uses the blocking verbs: runs outside any async runtime (the check
-/// afterwards runs in one).
+/// Runs a blocking twin outside any async runtime (the check afterwards runs in
+/// one).
 macro_rules! blocking_twin {
-    ($(#[$doc:meta])* $test:ident, $text:ident, $client:ident, $call:ident => { $($code:tt)* }) => {
-        const $text: &str = stringify!($($code)*);
-
-        $(#[$doc])*
+    ($test:ident, $twin:ident, $call:ident) => {
         #[test]
         fn $test() -> TestResult {
             let sandbox = Sandbox::start()?;
-            let $client = sandbox.client();
-            (|| -> Result<(), Error> { $($code)* Ok(()) })()?;
+            let client = sandbox.client();
+            twins::$twin(&client)?;
             let printed = printed();
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(Call::$call.check(printed, &$client))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(Call::$call.check(printed, &client))?;
             Ok(())
         }
     };
 }
 
-async_twin! {
-    /// PHP: `$instance->v3->discountCard->orders->_out_order_no_->patchAsync(…`
-    twin_patch_async_pure_chain, PATCH_ASYNC_PURE_CHAIN, client, Patch => {
-        chain!(client->v3->discountCard->orders->_out_order_no_->patchAsync(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-            "json": {
-                "objectives": [{
-                    "objective_serial_no":     "578354545",
-                    "objective_id":            123456,
-                    "performance_description": "购买商品",
-                    "performance_type":        "INCREASE",
-                    "count":                   1,
-                    "performance_time":        "2015-05-20T13:29:35.120+08:00",
-                    "remark":                  "特价商品",
-                },],
-                "rewards":    [{
-                    "reward_serial_no": "578354",
-                    "reward_id":        123456,
-                    "description":      "购买商品",
-                    "reward_type":      "INCREASE",
-                    "count":            1,
-                    "amount":           100,
-                    "reward_time":      "2015-05-20T13:29:35.120+08:00",
-                    "remark":           "特价商品",
-                },],
-            },
-        })))
-        .and_then(|response| async move {
-            println!("{:#}", response.json::<Value>()?);
-            Ok(())
-        })
-        .await?;
-    }
-}
+async_twin!(twin_patch_async_pure_chain, patch_async_pure_chain, Patch);
+async_twin!(twin_patch_async_declarative, patch_async_declarative, Patch);
+async_twin!(twin_patch_async_array_index, patch_async_array_index, Patch);
+blocking_twin!(
+    twin_patch_blocking_pure_chain,
+    patch_blocking_pure_chain,
+    Patch
+);
+blocking_twin!(
+    twin_patch_blocking_declarative,
+    patch_blocking_declarative,
+    Patch
+);
+blocking_twin!(
+    twin_patch_blocking_array_index,
+    patch_blocking_array_index,
+    Patch
+);
+async_twin!(twin_get_async_pure_chain, get_async_pure_chain, Get);
+async_twin!(twin_get_async_declarative, get_async_declarative, Get);
+async_twin!(twin_get_async_array_index, get_async_array_index, Get);
+blocking_twin!(twin_get_blocking_pure_chain, get_blocking_pure_chain, Get);
+blocking_twin!(twin_get_blocking_declarative, get_blocking_declarative, Get);
+blocking_twin!(twin_get_blocking_array_index, get_blocking_array_index, Get);
 
-async_twin! {
-    /// PHP: `$instance->chain('v3/discount-card/orders/{out_order_no}')->patchAsync(…`
-    twin_patch_async_declarative, PATCH_ASYNC_DECLARATIVE, client, Patch => {
-        client.chain("v3/discount-card/orders/{out_order_no}").patch_async(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-            "json": {
-                "objectives": [{
-                    "objective_serial_no":     "578354545",
-                    "objective_id":            123456,
-                    "performance_description": "购买商品",
-                    "performance_type":        "INCREASE",
-                    "count":                   1,
-                    "performance_time":        "2015-05-20T13:29:35.120+08:00",
-                    "remark":                  "特价商品",
-                },],
-                "rewards":    [{
-                    "reward_serial_no": "578354",
-                    "reward_id":        123456,
-                    "description":      "购买商品",
-                    "reward_type":      "INCREASE",
-                    "count":            1,
-                    "amount":           100,
-                    "reward_time":      "2015-05-20T13:29:35.120+08:00",
-                    "remark":           "特价商品",
-                },],
-            },
-        }))
-        .and_then(|response| async move {
-            println!("{:#}", response.json::<Value>()?);
-            Ok(())
-        })
-        .await?;
-    }
-}
-
-async_twin! {
-    /// PHP: `$instance['v3/discount-card/orders/{out_order_no}']->patchAsync(…`
-    twin_patch_async_array_index, PATCH_ASYNC_ARRAY_INDEX, client, Patch => {
-        client["v3/discount-card/orders/{out_order_no}"].patch_async(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-            "json": {
-                "objectives": [{
-                    "objective_serial_no":     "578354545",
-                    "objective_id":            123456,
-                    "performance_description": "购买商品",
-                    "performance_type":        "INCREASE",
-                    "count":                   1,
-                    "performance_time":        "2015-05-20T13:29:35.120+08:00",
-                    "remark":                  "特价商品",
-                },],
-                "rewards":    [{
-                    "reward_serial_no": "578354",
-                    "reward_id":        123456,
-                    "description":      "购买商品",
-                    "reward_type":      "INCREASE",
-                    "count":            1,
-                    "amount":           100,
-                    "reward_time":      "2015-05-20T13:29:35.120+08:00",
-                    "remark":           "特价商品",
-                },],
-            },
-        }))
-        .and_then(|response| async move {
-            println!("{:#}", response.json::<Value>()?);
-            Ok(())
-        })
-        .await?;
-    }
-}
-
-blocking_twin! {
-    /// PHP: `$instance->v3->discountCard->orders->_out_order_no_->patch(…`
-    twin_patch_blocking_pure_chain, PATCH_BLOCKING_PURE_CHAIN, client, Patch => {
-        let response = chain!(client->v3->discountCard->orders->_out_order_no_->patch(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-            "json": {
-                "objectives": [{
-                    "objective_serial_no":     "578354545",
-                    "objective_id":            123456,
-                    "performance_description": "购买商品",
-                    "performance_type":        "INCREASE",
-                    "count":                   1,
-                    "performance_time":        "2015-05-20T13:29:35.120+08:00",
-                    "remark":                  "特价商品",
-                },],
-                "rewards":    [{
-                    "reward_serial_no": "578354",
-                    "reward_id":        123456,
-                    "description":      "购买商品",
-                    "reward_type":      "INCREASE",
-                    "count":            1,
-                    "amount":           100,
-                    "reward_time":      "2015-05-20T13:29:35.120+08:00",
-                    "remark":           "特价商品",
-                },],
-            },
-        })))?;
-        println!("{:#}", response.json::<Value>()?);
-    }
-}
-
-blocking_twin! {
-    /// PHP: `$instance->chain('v3/discount-card/orders/{out_order_no}')->patch(…`
-    twin_patch_blocking_declarative, PATCH_BLOCKING_DECLARATIVE, client, Patch => {
-        let response = client.chain("v3/discount-card/orders/{out_order_no}").patch(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-            "json": {
-                "objectives": [{
-                    "objective_serial_no":     "578354545",
-                    "objective_id":            123456,
-                    "performance_description": "购买商品",
-                    "performance_type":        "INCREASE",
-                    "count":                   1,
-                    "performance_time":        "2015-05-20T13:29:35.120+08:00",
-                    "remark":                  "特价商品",
-                },],
-                "rewards":    [{
-                    "reward_serial_no": "578354",
-                    "reward_id":        123456,
-                    "description":      "购买商品",
-                    "reward_type":      "INCREASE",
-                    "count":            1,
-                    "amount":           100,
-                    "reward_time":      "2015-05-20T13:29:35.120+08:00",
-                    "remark":           "特价商品",
-                },],
-            },
-        }))?;
-        println!("{:#}", response.json::<Value>()?);
-    }
-}
-
-blocking_twin! {
-    /// PHP: `$instance['v3/discount-card/orders/{out_order_no}']->patch(…`
-    twin_patch_blocking_array_index, PATCH_BLOCKING_ARRAY_INDEX, client, Patch => {
-        let response = client["v3/discount-card/orders/{out_order_no}"].patch(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-            "json": {
-                "objectives": [{
-                    "objective_serial_no":     "578354545",
-                    "objective_id":            123456,
-                    "performance_description": "购买商品",
-                    "performance_type":        "INCREASE",
-                    "count":                   1,
-                    "performance_time":        "2015-05-20T13:29:35.120+08:00",
-                    "remark":                  "特价商品",
-                },],
-                "rewards":    [{
-                    "reward_serial_no": "578354",
-                    "reward_id":        123456,
-                    "description":      "购买商品",
-                    "reward_type":      "INCREASE",
-                    "count":            1,
-                    "amount":           100,
-                    "reward_time":      "2015-05-20T13:29:35.120+08:00",
-                    "remark":           "特价商品",
-                },],
-            },
-        }))?;
-        println!("{:#}", response.json::<Value>()?);
-    }
-}
-
-async_twin! {
-    /// PHP: `$instance->v3->discountCard->orders->_out_order_no_->getAsync(…`
-    twin_get_async_pure_chain, GET_ASYNC_PURE_CHAIN, client, Get => {
-        chain!(client->v3->discountCard->orders->_out_order_no_->getAsync(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-        })))
-        .and_then(|response| async move {
-            println!("{:#}", response.json::<Value>()?);
-            Ok(())
-        })
-        .await?;
-    }
-}
-
-async_twin! {
-    /// PHP: `$instance->chain('v3/discount-card/orders/{out_order_no}')->getAsync(…`
-    twin_get_async_declarative, GET_ASYNC_DECLARATIVE, client, Get => {
-        client.chain("v3/discount-card/orders/{out_order_no}").get_async(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-        }))
-        .and_then(|response| async move {
-            println!("{:#}", response.json::<Value>()?);
-            Ok(())
-        })
-        .await?;
-    }
-}
-
-async_twin! {
-    /// PHP: `$instance['v3/discount-card/orders/{out_order_no}']->getAsync(…`
-    twin_get_async_array_index, GET_ASYNC_ARRAY_INDEX, client, Get => {
-        client["v3/discount-card/orders/{out_order_no}"].get_async(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-        }))
-        .and_then(|response| async move {
-            println!("{:#}", response.json::<Value>()?);
-            Ok(())
-        })
-        .await?;
-    }
-}
-
-blocking_twin! {
-    /// PHP: `$instance->v3->discountCard->orders->_out_order_no_->get(…`
-    twin_get_blocking_pure_chain, GET_BLOCKING_PURE_CHAIN, client, Get => {
-        let response = chain!(client->v3->discountCard->orders->_out_order_no_->get(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-        })))?;
-        println!("{:#}", response.json::<Value>()?);
-    }
-}
-
-blocking_twin! {
-    /// PHP: `$instance->chain('v3/discount-card/orders/{out_order_no}')->get(…`
-    twin_get_blocking_declarative, GET_BLOCKING_DECLARATIVE, client, Get => {
-        let response = client.chain("v3/discount-card/orders/{out_order_no}").get(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-        }))?;
-        println!("{:#}", response.json::<Value>()?);
-    }
-}
-
-blocking_twin! {
-    /// PHP: `$instance['v3/discount-card/orders/{out_order_no}']->get(…`
-    twin_get_blocking_array_index, GET_BLOCKING_ARRAY_INDEX, client, Get => {
-        let response = client["v3/discount-card/orders/{out_order_no}"].get(json!({
-            "out_order_no": "233bcbf407e87789b8e471f251774f95",
-        }))?;
-        println!("{:#}", response.json::<Value>()?);
-    }
-}
-
-/// The twins above, in the order of the seed's PHP snippets.
+/// The twins, in the order of the seed's PHP snippets.
 const TWINS: [&str; 12] = [
-    PATCH_ASYNC_PURE_CHAIN,
-    PATCH_ASYNC_DECLARATIVE,
-    PATCH_ASYNC_ARRAY_INDEX,
-    PATCH_BLOCKING_PURE_CHAIN,
-    PATCH_BLOCKING_DECLARATIVE,
-    PATCH_BLOCKING_ARRAY_INDEX,
-    GET_ASYNC_PURE_CHAIN,
-    GET_ASYNC_DECLARATIVE,
-    GET_ASYNC_ARRAY_INDEX,
-    GET_BLOCKING_PURE_CHAIN,
-    GET_BLOCKING_DECLARATIVE,
-    GET_BLOCKING_ARRAY_INDEX,
+    "patch_async_pure_chain",
+    "patch_async_declarative",
+    "patch_async_array_index",
+    "patch_blocking_pure_chain",
+    "patch_blocking_declarative",
+    "patch_blocking_array_index",
+    "get_async_pure_chain",
+    "get_async_declarative",
+    "get_async_array_index",
+    "get_blocking_pure_chain",
+    "get_blocking_declarative",
+    "get_blocking_array_index",
 ];
+
+/// The code of the twin `name` in `twins.rs`: its body, without the final `Ok(())`.
+fn twin_source(name: &str) -> String {
+    const SOURCE: &str = include_str!("../examples/discount_card/twins.rs");
+    let start = SOURCE
+        .find(&format!(
+            " fn {name}(client: &Client) -> Result<(), Error> {{\n"
+        ))
+        .unwrap_or_else(|| panic!("twins.rs has no twin `{name}`"));
+    let body = &SOURCE[start..];
+    let body = &body[body.find('\n').unwrap_or_default() + 1..];
+    let end = body
+        .find("\n    Ok(())\n}\n")
+        .unwrap_or_else(|| panic!("twin `{name}` does not end in Ok(())"));
+    body[..end].to_owned()
+}
 
 /// The fenced code blocks of a Markdown text: each block's language (the first word of
 /// its info string) and its lines.
@@ -577,10 +349,11 @@ fn the_guide_shows_each_seed_php_snippet_followed_by_the_twin_this_file_runs() -
         guide_php, seed_php,
         "the guide quotes the seed's PHP snippets, in order"
     );
+    assert_eq!(pairs.len(), TWINS.len(), "one Rust block per twin");
     for (n, ((_, rust), twin)) in pairs.iter().zip(TWINS).enumerate() {
         assert_eq!(
             rust,
-            &strip(twin),
+            &strip(&twin_source(twin)),
             "the Rust twin of PHP snippet {} differs from this file's",
             n + 1
         );

@@ -632,12 +632,18 @@ fn the_control_plane_registers_pays_lists_and_resets_over_http() {
         Some("ORDER_NOT_EXIST")
     );
     assert!(sandbox.deliveries().is_empty());
+    // The route registered over HTTP is gone: the catalogue answers again, and
+    // validates first (the route never did): the query's required member is missing.
     let gone = api_error(
         client
             .chain("v3/marketing/favor/stocks/{stock_id}")
             .get(json!({ "stock_id": "1" })),
     );
-    assert_eq!(gone.code.as_deref(), Some("NOT_FOUND"));
+    assert_eq!(gone.code.as_deref(), Some("PARAM_ERROR"));
+    assert_eq!(
+        gone.detail.as_ref().map(|d| (&d["field"], &d["location"])),
+        Some((&json!("stock_creator_mchid"), &json!("query")))
+    );
     // The seed's discount-card order is still there.
     let seed = client
         .chain("v3/discount-card/orders/{out_order_no}")

@@ -79,6 +79,52 @@ enum Command {
     },
 }
 
+/// The merchant configuration of `request` and `certificates`, from flags or
+/// `WECHATPAY_*` variables.
+#[derive(Args)]
+struct Merchant {
+    /// The merchant id.
+    #[arg(long, env = "WECHATPAY_MCHID")]
+    mchid: Option<String>,
+    /// The merchant API certificate serial.
+    #[arg(long, env = "WECHATPAY_SERIAL")]
+    serial: Option<String>,
+    /// The merchant private key (PEM file).
+    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", value_name = "PATH")]
+    private_key: Option<PathBuf>,
+    /// The platform public key or certificate (PEM file), with --platform-serial
+    /// for a bare public key. `certificates` requires the download to be signed by
+    /// it; without it (a first download only) the download is verified with the
+    /// certificate it brings.
+    #[arg(long, env = "WECHATPAY_PLATFORM_KEY", value_name = "PATH")]
+    platform_key: Option<PathBuf>,
+    /// The serial or public key id (PUB_KEY_ID_…) of --platform-key (read from a
+    /// certificate when not given).
+    #[arg(long, env = "WECHATPAY_PLATFORM_SERIAL")]
+    platform_serial: Option<String>,
+    /// The base URI (default: the production host, api.mch.weixin.qq.com).
+    #[arg(long, env = "WECHATPAY_BASE_URI")]
+    base_uri: Option<String>,
+}
+
+impl Merchant {
+    /// A builder with the merchant's id, serial, private key and base URI; the
+    /// platform keys are the caller's.
+    fn builder(&self) -> Result<wechatpay_chain::ClientBuilder, Error> {
+        let mchid = required(&self.mchid, "--mchid", "WECHATPAY_MCHID")?;
+        let serial = required(&self.serial, "--serial", "WECHATPAY_SERIAL")?;
+        let private_key = required(&self.private_key, "--private-key", "WECHATPAY_PRIVATE_KEY")?;
+        let builder = Client::builder()
+            .mchid(mchid)
+            .serial(serial)
+            .private_key(PrivateKey::from_file(private_key)?);
+        Ok(match &self.base_uri {
+            Some(base) => builder.base_uri(base),
+            None => builder,
+        })
+    }
+}
+
 #[derive(Args)]
 struct Certificates {
     /// The directory to write the PEM files into (created when missing).
@@ -93,27 +139,8 @@ struct Certificates {
     /// Downloads from the running sandbox whose keys directory is DIR.
     #[arg(long, value_name = "DIR")]
     sandbox_dir: Option<PathBuf>,
-    /// The merchant id.
-    #[arg(long, env = "WECHATPAY_MCHID")]
-    mchid: Option<String>,
-    /// The merchant API certificate serial.
-    #[arg(long, env = "WECHATPAY_SERIAL")]
-    serial: Option<String>,
-    /// The merchant private key (PEM file).
-    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", value_name = "PATH")]
-    private_key: Option<PathBuf>,
-    /// A platform key already trusted (PEM: a certificate, or a public key with
-    /// --platform-serial): the download must be signed by it. Without it (first
-    /// download only) the download is verified with the certificate it brings.
-    #[arg(long, env = "WECHATPAY_PLATFORM_KEY", value_name = "PATH")]
-    platform_key: Option<PathBuf>,
-    /// The serial or public key id (PUB_KEY_ID_…) of --platform-key (read from the
-    /// certificate when not given).
-    #[arg(long, env = "WECHATPAY_PLATFORM_SERIAL")]
-    platform_serial: Option<String>,
-    /// The base URI (default: the production host, api.mch.weixin.qq.com).
-    #[arg(long, env = "WECHATPAY_BASE_URI")]
-    base_uri: Option<String>,
+    #[command(flatten)]
+    merchant: Merchant,
 }
 
 #[derive(Args)]
@@ -141,24 +168,8 @@ struct Request {
     /// DIR`): its `sandbox.json` and key files replace the merchant configuration.
     #[arg(long, value_name = "DIR")]
     sandbox_dir: Option<PathBuf>,
-    /// The merchant id.
-    #[arg(long, env = "WECHATPAY_MCHID")]
-    mchid: Option<String>,
-    /// The merchant API certificate serial.
-    #[arg(long, env = "WECHATPAY_SERIAL")]
-    serial: Option<String>,
-    /// The merchant private key (PEM file).
-    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", value_name = "PATH")]
-    private_key: Option<PathBuf>,
-    /// The platform public key or certificate (PEM file).
-    #[arg(long, env = "WECHATPAY_PLATFORM_KEY", value_name = "PATH")]
-    platform_key: Option<PathBuf>,
-    /// The platform certificate serial or public key id (PUB_KEY_ID_…).
-    #[arg(long, env = "WECHATPAY_PLATFORM_SERIAL")]
-    platform_serial: Option<String>,
-    /// The base URI (default: the production host, api.mch.weixin.qq.com).
-    #[arg(long, env = "WECHATPAY_BASE_URI")]
-    base_uri: Option<String>,
+    #[command(flatten)]
+    merchant: Merchant,
 }
 
 fn main() -> ExitCode {
@@ -371,16 +382,11 @@ fn certificates(args: Certificates) -> Result<(), Error> {
 
 /// The merchant client of `wxpay certificates`: no platform key is needed.
 fn certificates_client(args: &Certificates) -> Result<Client, Error> {
-    let mchid = required(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
-    let serial = required(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
+    let merchant = &args.merchant;
+    let builder = merchant.builder()?;
     let apiv3_key = required(&args.apiv3_key, "--apiv3-key", "WECHATPAY_APIV3_KEY")?;
-    let private_key = required(&args.private_key, "--private-key", "WECHATPAY_PRIVATE_KEY")?;
-    let mut builder = Client::builder()
-        .mchid(mchid)
-        .serial(serial)
-        .private_key(PrivateKey::from_file(private_key)?)
-        .apiv3_key(apiv3_key);
-    builder = match (&args.platform_key, &args.platform_serial) {
+    let builder = builder.apiv3_key(apiv3_key);
+    let builder = match (&merchant.platform_key, &merchant.platform_serial) {
         (Some(path), Some(id)) => builder.platform_key(id, PublicKey::from_file(path)?),
         (Some(path), None) => builder.platform_certificate(PublicKey::from_file(path)?),
         (None, Some(_)) => {
@@ -391,9 +397,6 @@ fn certificates_client(args: &Certificates) -> Result<Client, Error> {
         }
         (None, None) => builder.without_platform_keys(),
     };
-    if let Some(base) = &args.base_uri {
-        builder = builder.base_uri(base);
-    }
     builder.build()
 }
 
@@ -459,20 +462,15 @@ fn usage(flag: &str, message: String) -> Error {
 
 /// The merchant client from flags or `WECHATPAY_*` variables.
 fn client(args: &Request) -> Result<Client, Error> {
-    let mchid = required(&args.mchid, "--mchid", "WECHATPAY_MCHID")?;
-    let serial = required(&args.serial, "--serial", "WECHATPAY_SERIAL")?;
-    let private_key = required(&args.private_key, "--private-key", "WECHATPAY_PRIVATE_KEY")?;
+    let merchant = &args.merchant;
+    let builder = merchant.builder()?;
     let platform_key = required(
-        &args.platform_key,
+        &merchant.platform_key,
         "--platform-key",
         "WECHATPAY_PLATFORM_KEY",
     )?;
     let platform = PublicKey::from_file(platform_key)?;
-    let mut builder = Client::builder()
-        .mchid(mchid)
-        .serial(serial)
-        .private_key(PrivateKey::from_file(private_key)?);
-    builder = match &args.platform_serial {
+    let builder = match &merchant.platform_serial {
         Some(id) => builder.platform_key(id, platform),
         None if platform.serial().is_some() => builder.platform_certificate(platform),
         None => {
@@ -481,9 +479,6 @@ fn client(args: &Request) -> Result<Client, Error> {
             ))
         }
     };
-    if let Some(base) = &args.base_uri {
-        builder = builder.base_uri(base);
-    }
     builder.build()
 }
 

@@ -67,6 +67,29 @@ pub(crate) fn optional_text<'a>(
     }
 }
 
+/// One of two text members WeChat wants at least one of ("二选一"): both as given,
+/// or `PARAM_ERROR` naming the first when neither is there.
+pub(crate) fn either<'a>(
+    body: &'a Value,
+    first: &str,
+    second: &str,
+    max: usize,
+) -> Result<(Option<&'a str>, Option<&'a str>), Reply> {
+    let pair = (
+        optional_text(body, first, max)?,
+        optional_text(body, second, max)?,
+    );
+    if pair == (None, None) {
+        return Err(param_error(
+            first,
+            &Value::Null,
+            &format!("is required (or {second})"),
+            "body",
+        ));
+    }
+    Ok(pair)
+}
+
 /// A required positive integer at `pointer` in the body.
 pub(crate) fn amount(body: &Value, pointer: &str) -> Result<i64, Reply> {
     match body.pointer(pointer) {

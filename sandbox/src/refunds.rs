@@ -100,16 +100,8 @@ impl Refunds {
         if let Some(url) = notify_url {
             fields::check_url(url, "/notify_url")?;
         }
-        let transaction_id = fields::optional_text(body, "/transaction_id", 32)?;
-        let out_trade_no = fields::optional_text(body, "/out_trade_no", 32)?;
-        if transaction_id.is_none() && out_trade_no.is_none() {
-            return Err(param_error(
-                "/out_trade_no",
-                &Value::Null,
-                "is required (or /transaction_id)",
-                "body",
-            ));
-        }
+        let (out_trade_no, transaction_id) =
+            fields::either(body, "/out_trade_no", "/transaction_id", 32)?;
         // Lock order: transactions, then refunds (as everywhere).
         let mut book = transactions.lock();
         let no = match (transaction_id, out_trade_no) {

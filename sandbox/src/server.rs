@@ -225,25 +225,17 @@ impl App {
                 format!("the sandbox {why} {} /{path}", parts.method),
             ));
         }
-        let json = match parse_json(&parts.headers, &body) {
-            Ok(json) => json,
-            Err(e) => {
-                return Dispatched::Json(error(
-                    StatusCode::BAD_REQUEST,
-                    "PARAM_ERROR",
-                    format!("the body is not valid JSON ({e})"),
-                ))
-            }
+        let mut request = match request(parts, body, path, HashMap::new()) {
+            Ok(request) => request,
+            Err(reply) => return Dispatched::Json(reply),
         };
-        let raw_query = parts.uri.query().map(str::to_owned);
-        let query = raw_query.as_deref().map(parse_query).unwrap_or_default();
         if let Some(matched) = &matched {
             let multipart = matched
                 .op
                 .operation
                 .consumes()
                 .contains(&"multipart/form-data");
-            let form = match super::media::parts(&parts.headers, &body) {
+            let form = match super::media::parts(&request.headers, &request.body) {
                 Some(Ok(form)) => Some(form),
                 Some(Err(e)) => {
                     return Dispatched::Json(error(
@@ -261,29 +253,28 @@ impl App {
                 }
                 None => None,
             };
-            if let Err(invalid) = validate::request(matched, &query, &json, form.as_deref()) {
+            let checked =
+                validate::request(matched, &request.query, &request.json, form.as_deref());
+            if let Err(invalid) = checked {
                 return Dispatched::Json(invalid.reply());
             }
         }
-        let (handler, params) = match user.or(builtin) {
-            Some(found) => found,
+        let handler = match user.or(builtin) {
+            Some((handler, params)) => {
+                request.params = params;
+                handler
+            }
             None => {
                 let Some(matched) = matched else {
                     // Unreachable: checked above; answered as the 404 it would be.
-                    return Dispatched::Json(error(StatusCode::NOT_FOUND, "NOT_FOUND", path));
+                    return Dispatched::Json(error(
+                        StatusCode::NOT_FOUND,
+                        "NOT_FOUND",
+                        request.path,
+                    ));
                 };
-                return self.generic(&matched, &parts.headers, &query, &json);
+                return self.generic(&matched, &request.headers, &request.query, &request.json);
             }
-        };
-        let request = SandboxRequest {
-            method: parts.method,
-            query,
-            raw_query,
-            path,
-            params,
-            headers: parts.headers,
-            json,
-            body,
         };
         // A panicking test handler must not take the connection (or the test's
         // other requests) down with it: it becomes a 500 the test can see.

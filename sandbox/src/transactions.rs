@@ -433,16 +433,7 @@ fn validate<'a>(
             fields::text(body, "/payer/openid", 128)?;
         }
         (Kind::Jsapi, true) => {
-            let sp = fields::optional_text(body, "/payer/sp_openid", 128)?;
-            let sub = fields::optional_text(body, "/payer/sub_openid", 128)?;
-            if sp.is_none() && sub.is_none() {
-                return Err(param_error(
-                    "/payer/sp_openid",
-                    &Value::Null,
-                    "is required (or /payer/sub_openid)",
-                    "body",
-                ));
-            }
+            fields::either(body, "/payer/sp_openid", "/payer/sub_openid", 128)?;
         }
         (Kind::H5, _) => {
             fields::text(body, "/scene_info/payer_client_ip", 45)?;
