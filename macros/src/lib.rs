@@ -2,19 +2,18 @@
 //! turned into a path template at compile time.
 //!
 //! This crate is an implementation detail. Depend on `wechatpay-chain`, which re-exports
-//! the macro as `wechatpay_chain::chain` and carries runnable examples; the examples
-//! here are marked `ignore` because a proc-macro crate cannot use the library in its own
-//! doctests.
+//! the macro as `wechatpay_chain::chain`.
 //!
-//! ```ignore
+//! ```
 //! use wechatpay_chain::chain;
+//! # let client = wechatpay_chain_sandbox::SandboxKeys::fixture()?.client_builder().build()?;
 //!
-//! // PHP: $instance->v3->discountCard->orders->_out_order_no_->get([...])
-//! let res = chain!(client->v3->discountCard->orders->_out_order_no_)
-//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?;
-//! // expands to:
-//! let res = client.chain("v3/discount-card/orders/{out_order_no}")
-//!     .get(json!({ "out_order_no": "233bcbf407e87789b8e471f251774f95" }))?;
+//! // PHP: $instance->v3->discountCard->orders->_out_order_no_
+//! let chain = chain!(client->v3->discountCard->orders->_out_order_no_);
+//! // is:
+//! let same = client.chain("v3/discount-card/orders/{out_order_no}");
+//! assert_eq!(chain.template(), same.template());
+//! # Ok::<_, wechatpay_chain::Error>(())
 //! ```
 //!
 //! # Normalisation
@@ -109,24 +108,29 @@ use syn::{Error, Lit, LitStr};
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```
 /// use serde_json::json;
 /// use wechatpay_chain::chain;
+/// # let sandbox = wechatpay_chain_sandbox::Sandbox::start()?;
+/// # let client = sandbox.client();
 ///
-/// // client.chain("v3/discount-card/orders/{out_order_no}").patch(json!({...}))
-/// let res = chain!(client->v3->discountCard->orders->_out_order_no_->patch(json!({
+/// // client.chain("v3/discount-card/orders/{out_order_no}").get(json!({...}))
+/// let res = chain!(client->v3->discountCard->orders->_out_order_no_->get(json!({
 ///     "out_order_no": "233bcbf407e87789b8e471f251774f95",
-///     "json": { "appid": "wxd678efh567hg6787" },
 /// })))?;
+/// assert_eq!(res.status(), 200);
 ///
-/// // The dotted spelling and async verbs:
-/// let res = chain!(client.v3.discountCard.orders._out_order_no_.getAsync(json!({
-///     "out_order_no": "233bcbf407e87789b8e471f251774f95",
-/// }))).await?;
+/// // The dotted spelling, without a verb: the chain itself (in async code,
+/// // `….getAsync(json!({…}))).await?`).
+/// let order = chain!(client.v3.discountCard.orders._out_order_no_);
+/// assert_eq!(order.template(), "v3/discount-card/orders/{out_order_no}");
 ///
 /// // PHP's brace form for odd segments, and an expression receiver:
+/// struct App { wechat: wechatpay_chain::Client }
+/// let app = App { wechat: client.clone() };
 /// let stock = chain!((app.wechat)->v3->marketing->favor->stocks->{"{stock_id}"});
 /// assert_eq!(stock.template(), "v3/marketing/favor/stocks/{stock_id}");
+/// # Ok::<_, wechatpay_chain::Error>(())
 /// ```
 #[proc_macro]
 pub fn chain(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
