@@ -28,7 +28,7 @@ use crate::failover::{self, Call, Host};
 use crate::pipeline;
 use crate::request::Endpoint;
 use crate::response::Response;
-use crate::verifier::{is_statement, is_unsigned_download, BodySha1};
+use crate::verifier::{is_statement, is_unsigned_download, BodySha1, Rejection};
 
 /// What `v3/bill/tradebill`, `v3/bill/fundflowbill` and similar calls return:
 /// where to download, and the hash to check the file against.
@@ -393,8 +393,11 @@ impl StreamCheck {
             head.extensions_mut()
                 .insert(BodySha1(hex(&sha1.finalize())));
             pipeline::finish(client, endpoint, head).map_err(|e| match e {
-                Error::Verification { reason, response } => Error::Verification {
-                    reason: format!("{reason}; discard what was written"),
+                Error::Verification {
+                    rejection,
+                    response,
+                } => Error::Verification {
+                    rejection: Rejection::AlreadyWritten(Box::new(rejection)),
                     response,
                 },
                 other => other,

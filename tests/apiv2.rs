@@ -234,9 +234,10 @@ fn hostile_v2_answers_are_refused() {
             .chain("v2/pay/{p}")
             .post(json!({"p": path, "xml": {"mch_id": MCHID}}))
             .unwrap_err();
-        let Error::Verification { reason, .. } = &err else {
+        let Error::Verification { rejection, .. } = &err else {
             panic!("{path}: {err:?}")
         };
+        let reason = rejection.to_string();
         assert!(reason.contains(needle), "{path}: {reason}");
     }
     // A documented unsigned endpoint passes through untouched (a CSV, not XML).

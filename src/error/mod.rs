@@ -98,10 +98,10 @@ pub enum Error {
     },
 
     /// A 2xx answer failed the signature check; its body must not be trusted.
-    #[error("response verification failed: {reason}")]
+    #[error("response verification failed: {rejection}")]
     Verification {
         /// Why the answer was refused.
-        reason: String,
+        rejection: crate::verifier::Rejection,
         /// The raw answer, for logging and diagnosis only.
         response: Box<RawResponse>,
     },
@@ -171,9 +171,12 @@ impl fmt::Debug for Error {
                 .field("kind", kind)
                 .field("message", &with_causes(source.as_ref()))
                 .finish(),
-            Error::Verification { reason, response } => f
+            Error::Verification {
+                rejection,
+                response,
+            } => f
                 .debug_struct("Verification")
-                .field("reason", reason)
+                .field("reason", &rejection.to_string())
                 .field("status", &response.status)
                 .field("request_id", &request_id(&response.headers))
                 .field("body", &Preview(&response.body))

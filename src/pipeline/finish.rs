@@ -62,8 +62,8 @@ fn verify(
         return match checked {
             Ok(()) => Ok(Response::new(raw, true)),
             Err(_) if is_unsigned_download(&endpoint.path) => Ok(Response::new(raw, false)),
-            Err(reason) => Err(Error::Verification {
-                reason: reason.to_string(),
+            Err(rejection) => Err(Error::Verification {
+                rejection,
                 response: Box::new(RawResponse::from_http(raw)),
             }),
         };
