@@ -3,7 +3,7 @@
 //! Each variant is a class of failure a caller acts on differently: fix the code
 //! (configuration, template, placeholder, option), retry or give up (transport), treat
 //! the answer as untrusted (verification), read WeChat's verdict (API), or fix the type
-//! the answer is decoded into (decode).
+//! the answer is decoded into (decode, XML decode).
 
 mod api;
 
@@ -120,6 +120,18 @@ pub enum Error {
         body: Bytes,
     },
 
+    /// The (verified) body is not XML this crate reads, so [`Response::xml`]
+    /// cannot decode it: malformed, too deep or too wide, or carrying a DOCTYPE.
+    ///
+    /// [`Response::xml`]: crate::Response::xml
+    #[error("cannot decode the XML body: {message}")]
+    DecodeXml {
+        /// What the XML reader refused.
+        message: String,
+        /// The body that failed to decode.
+        body: Bytes,
+    },
+
     /// A notification (callback) failed its signature check, its 300 s window, or
     /// the decryption of its `resource`; nothing in it may be acted on.
     #[error("notification refused: {reason}")]
@@ -185,6 +197,11 @@ impl fmt::Debug for Error {
             Error::Decode { source, body } => f
                 .debug_struct("Decode")
                 .field("error", &source.to_string())
+                .field("body", &Preview(body))
+                .finish(),
+            Error::DecodeXml { message, body } => f
+                .debug_struct("DecodeXml")
+                .field("message", message)
                 .field("body", &Preview(body))
                 .finish(),
             Error::Notification { reason } => f
