@@ -71,15 +71,6 @@ impl Clone for Chain {
     }
 }
 
-/// Applies PHP's normalisation to each `/`-separated piece of a `seg()` argument.
-pub(crate) fn checked_segment(segment: &str) -> String {
-    segment
-        .split('/')
-        .map(normalize_segment)
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 macro_rules! verbs {
     ($($(#[$doc:meta])* $name:ident, $name_async:ident => $method:ident;)*) => {$(
         $(#[$doc])*
@@ -157,14 +148,18 @@ impl Chain {
     /// let c = client.seg("v3").seg("applyment4sub").seg("applyment").seg("_empty_");
     /// assert_eq!(c.template(), "v3/applyment4sub/applyment/");
     /// ```
+    ///
+    /// The argument is normalised whole, as PHP normalises a property name, so
+    /// `seg("a/B")` appends `a/-b`. A chain that is already broken stays broken:
+    /// its verbs report the first error.
     pub fn seg(&self, segment: &str) -> Chain {
-        if segment.is_empty() {
+        if segment.is_empty() && self.template.is_ok() {
             return self.broken(
                 format!("{}/", self.template()),
                 "seg(\"\") adds an empty segment; end a path with a slash by seg(\"_empty_\")",
             );
         }
-        self.chain(&checked_segment(segment))
+        self.chain(&normalize_segment(segment))
     }
 
     /// A chain that reports `message` about `raw` from its first verb.
@@ -192,8 +187,20 @@ impl Chain {
     }
 
     /// Appends a template taken as written.
+    ///
+    /// On a broken chain (a template that does not parse, an empty `seg`), the
+    /// result is broken too, with the first error.
     pub fn chain(&self, rest: &str) -> Chain {
         let joined = format!("{}/{}", self.template(), rest.trim_start_matches('/'));
+        if let Err(first) = &self.template {
+            // Extending must not heal the path: later text may parse, the whole does not.
+            return Chain {
+                client: self.client_ref(),
+                template: Err(first.clone()),
+                raw: joined.into(),
+                idempotent: self.idempotent,
+            };
+        }
         let mut chain = match self.client.get() {
             Ok(client) => client.chain(&joined),
             Err(e) => Chain {

@@ -122,6 +122,7 @@ impl Client {
 
     /// A chain with one segment, normalised as wechatpay-php normalises property
     /// names (`discountCard` -> `discount-card`, `_out_order_no_` -> `{out_order_no}`).
+    /// The argument is normalised whole, as PHP does (`seg("a/B")` is `a/-b`).
     pub fn seg(&self, segment: &str) -> Chain {
         if segment.is_empty() {
             let chain = Chain::new(
@@ -134,7 +135,8 @@ impl Client {
             );
             return chain;
         }
-        self.chain(&crate::chain::checked_segment(segment))
+        // Normalised whole, as PHP does: `seg("a/B")` is `a/-b`.
+        self.chain(&crate::template::normalize_segment(segment))
     }
 
     /// The merchant id this client signs for.
