@@ -221,7 +221,10 @@ impl Client {
                 let raw = response.into_raw();
                 (raw.headers, raw.body, true)
             }
-            Err(Error::Verification { reason, response }) => {
+            Err(Error::Verification {
+                rejection,
+                response,
+            }) => {
                 // Only a client that trusts no key yet may bootstrap, and only from an
                 // answer signed by a key it does not know.
                 let keys = self.verifier();
@@ -231,20 +234,25 @@ impl Client {
                     }
                     Err(Rejection::UnknownSerial { .. }) => {
                         return Err(Error::Verification {
-                            reason: format!("{reason}; a certificate listing must be signed by a platform key already trusted (the certificates it brings do not vouch for it)"),
+                            rejection: Rejection::UntrustedListing(Box::new(rejection)),
                             response,
                         })
                     }
-                    _ => return Err(Error::Verification { reason, response }),
+                    _ => {
+                        return Err(Error::Verification {
+                            rejection,
+                            response,
+                        })
+                    }
                 }
             }
             Err(e) => return Err(e),
         };
         let certificates = decrypt_listing(key, &body)?;
         if !verified {
-            bootstrap_verify(&certificates, &headers, &body, self.now()).map_err(|reason| {
+            bootstrap_verify(&certificates, &headers, &body, self.now()).map_err(|rejection| {
                 Error::Verification {
-                    reason,
+                    rejection: Rejection::BootstrapListing(Box::new(rejection)),
                     response: Box::new(crate::RawResponse {
                         status: http::StatusCode::OK,
                         headers: headers.clone(),
@@ -306,14 +314,12 @@ fn bootstrap_verify(
     headers: &HeaderMap,
     body: &[u8],
     now: i64,
-) -> Result<(), String> {
+) -> Result<(), Rejection> {
     let mut brought = Verifier::new();
     for cert in certificates {
         brought.add(cert.serial_no.clone(), cert.key.clone());
     }
-    brought.verify(headers, body, now).map_err(|r| {
-        format!("the certificate download is signed by a key not configured, and the certificates it brings do not verify it: {r}")
-    })
+    brought.verify(headers, body, now)
 }
 
 async fn refresh_loop(

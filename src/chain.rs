@@ -1,8 +1,8 @@
 //! `Chain`: a path template bound to a client, and the verbs that send it.
 //!
-//! Every verb runs the same pipeline: build (pure) -> sign -> transport -> verify.
-//! Blocking verbs use the client's blocking transport; `*_async` verbs return a
-//! `Send + 'static` future that owns what it needs.
+//! Every verb hands its client, template, method and options to the `pipeline`
+//! module. Blocking verbs use the client's blocking transport; `*_async` verbs
+//! return a `Send + 'static` future that owns what it needs.
 
 use std::fmt;
 use std::future::Future;
@@ -14,8 +14,7 @@ use serde_json::Value;
 
 use crate::client::{Client, Inner};
 use crate::error::Error;
-use crate::failover::{self, Call, Host};
-use crate::request::Endpoint;
+use crate::pipeline;
 use crate::response::Response;
 use crate::template::{normalize_segment, Template};
 
@@ -70,15 +69,6 @@ impl Clone for Chain {
             idempotent: self.idempotent,
         }
     }
-}
-
-/// Applies PHP's normalisation to each `/`-separated piece of a `seg()` argument.
-pub(crate) fn checked_segment(segment: &str) -> String {
-    segment
-        .split('/')
-        .map(normalize_segment)
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 macro_rules! verbs {
@@ -158,14 +148,18 @@ impl Chain {
     /// let c = client.seg("v3").seg("applyment4sub").seg("applyment").seg("_empty_");
     /// assert_eq!(c.template(), "v3/applyment4sub/applyment/");
     /// ```
+    ///
+    /// The argument is normalised whole, as PHP normalises a property name, so
+    /// `seg("a/B")` appends `a/-b`. A chain that is already broken stays broken:
+    /// its verbs report the first error.
     pub fn seg(&self, segment: &str) -> Chain {
-        if segment.is_empty() {
+        if segment.is_empty() && self.template.is_ok() {
             return self.broken(
                 format!("{}/", self.template()),
                 "seg(\"\") adds an empty segment; end a path with a slash by seg(\"_empty_\")",
             );
         }
-        self.chain(&checked_segment(segment))
+        self.chain(&normalize_segment(segment))
     }
 
     /// A chain that reports `message` about `raw` from its first verb.
@@ -193,8 +187,20 @@ impl Chain {
     }
 
     /// Appends a template taken as written.
+    ///
+    /// On a broken chain (a template that does not parse, an empty `seg`), the
+    /// result is broken too, with the first error.
     pub fn chain(&self, rest: &str) -> Chain {
         let joined = format!("{}/{}", self.template(), rest.trim_start_matches('/'));
+        if let Err(first) = &self.template {
+            // Extending must not heal the path: later text may parse, the whole does not.
+            return Chain {
+                client: self.client_ref(),
+                template: Err(first.clone()),
+                raw: joined.into(),
+                idempotent: self.idempotent,
+            };
+        }
         let mut chain = match self.client.get() {
             Ok(client) => client.chain(&joined),
             Err(e) => Chain {
@@ -276,7 +282,7 @@ impl Chain {
         options: &Value,
     ) -> Result<http::Request<bytes::Bytes>, Error> {
         let (client, template) = self.parts()?;
-        client.build_unsigned(method, &template, options)
+        pipeline::build_unsigned(&client, method, &template, options)
     }
 
     pub(crate) fn parts(&self) -> Result<(Client, Arc<Template>), Error> {
@@ -299,29 +305,16 @@ impl Chain {
         self.send_shaped_async(method, options, |_| Ok(()))
     }
 
-    /// Sends under the retry policy and failover (moving to the other host is part
-    /// of one try), `shape` adjusting each attempt's request between building and
-    /// signing (media uploads put their multipart body there).
+    /// Sends through the pipeline, `shape` adjusting each attempt's request
+    /// between building and signing (media uploads put their multipart body there).
     pub(crate) fn send_shaped(
         &self,
         method: Method,
         options: Value,
-        shape: &dyn Fn(&mut Request<Bytes>) -> Result<(), Error>,
+        shape: pipeline::Shape<'_>,
     ) -> Result<Response, Error> {
         let (client, template) = self.parts()?;
-        note_uncatalogued(&method, &template);
-        let policy = client.retry_policy();
-        let call = Call::new(&method, self.idempotent, &options);
-        // Each attempt is prepared afresh: a new nonce, timestamp and signature.
-        policy.run_blocking(policy.attempts_for(&method, self.idempotent), || {
-            failover::send_blocking(&client, call, |host| {
-                let request =
-                    client.prepare_with(host, method.clone(), &template, &options, shape)?;
-                let endpoint = endpoint_of(&request, host);
-                let raw = client.sync_transport().call(request);
-                finish(&client, &endpoint, raw)
-            })
-        })
+        pipeline::send_blocking(&client, &template, method, &options, self.idempotent, shape)
     }
 
     /// The async twin of [`send_shaped`](Self::send_shaped).
@@ -338,84 +331,9 @@ impl Chain {
         let idempotent = self.idempotent;
         async move {
             let (client, template) = parts?;
-            note_uncatalogued(&method, &template);
-            let policy = client.retry_policy();
-            let attempts = policy.attempts_for(&method, idempotent);
-            let call = Call::new(&method, idempotent, &options);
-            // Each attempt is prepared afresh: a new nonce, timestamp and signature.
-            policy
-                .run_async(attempts, || {
-                    failover::send_async(&client, call, |host| {
-                        let prepared =
-                            client.prepare_with(host, method.clone(), &template, &options, &shape);
-                        let client = client.clone();
-                        async move {
-                            let request = prepared?;
-                            let endpoint = endpoint_of(&request, host);
-                            let raw = client.async_transport().call(request).await;
-                            finish(&client, &endpoint, raw)
-                        }
-                    })
-                })
-                .await
+            pipeline::send_async(client, template, method, options, idempotent, shape).await
         }
     }
-}
-
-/// One debug line for a call the catalogue does not list (a typo shows here before
-/// WeChat's 404; an endpoint newer than the catalogue is sent all the same).
-fn note_uncatalogued(method: &Method, template: &Template) {
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return;
-    }
-    let path = template.as_str();
-    let known = crate::catalogue::find(path)
-        .map(|entry| entry.methods().any(|m| m.as_str() == method.as_str()));
-    match known {
-        Some(true) => {}
-        Some(false) => {
-            tracing::debug!(%method, path, "operation not in the WeChat Pay API catalogue: the path has other methods")
-        }
-        None => {
-            let nearest = crate::catalogue::nearest(path, 1);
-            tracing::debug!(%method, path, nearest = nearest.first().copied().unwrap_or_default(), "path not in the WeChat Pay API catalogue");
-        }
-    }
-}
-
-fn finish(
-    client: &Client,
-    endpoint: &Endpoint,
-    raw: Result<http::Response<bytes::Bytes>, Error>,
-) -> Result<Response, Error> {
-    match raw {
-        Ok(raw) => client.finish(endpoint, raw),
-        Err(e) => Err(client.transport_failed(endpoint, e)),
-    }
-}
-
-fn endpoint_of(request: &Request<Bytes>, host: Host) -> Endpoint {
-    request
-        .extensions()
-        .get::<Endpoint>()
-        .cloned()
-        .unwrap_or_else(|| {
-            // A middleware removed it: rebuilt from what was sent.
-            let path = request.uri().path();
-            Endpoint {
-                method: request.method().clone(),
-                template: path.trim_start_matches('/').to_owned(),
-                path: path.trim_start_matches('/').to_owned(),
-                full_path: path.to_owned(),
-                apiv2: false,
-                base_uri: match (request.uri().scheme_str(), request.uri().authority()) {
-                    (Some(scheme), Some(authority)) => format!("{scheme}://{authority}/").into(),
-                    _ => "".into(),
-                },
-                host,
-                started: std::time::Instant::now(),
-            }
-        })
 }
 
 fn parse_method(name: &str) -> Result<Method, Error> {

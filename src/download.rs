@@ -25,9 +25,10 @@ use crate::client::Client;
 use crate::encoding::{hex, percent_decode};
 use crate::error::Error;
 use crate::failover::{self, Call, Host};
+use crate::pipeline;
 use crate::request::Endpoint;
 use crate::response::Response;
-use crate::verifier::{is_statement, is_unsigned_download, BodySha1};
+use crate::verifier::{is_statement, is_unsigned_download, BodySha1, Rejection};
 
 /// What `v3/bill/tradebill`, `v3/bill/fundflowbill` and similar calls return:
 /// where to download, and the hash to check the file against.
@@ -143,8 +144,11 @@ impl Client {
                     let raw = self
                         .sync_transport()
                         .call(request)
-                        .map_err(|e| self.transport_failed(&endpoint, e))?;
-                    return Ok(Fetched::Whole(checked(info, self.finish(&endpoint, raw)?)?));
+                        .map_err(|e| pipeline::transport_failed(self, &endpoint, e))?;
+                    return Ok(Fetched::Whole(checked(
+                        info,
+                        pipeline::finish(self, &endpoint, raw)?,
+                    )?));
                 }
                 let check = match &mut stream {
                     Some(check) => check,
@@ -157,10 +161,9 @@ impl Client {
                         check.update(chunk);
                         writer.write_all(chunk).map_err(|e| write_error(&e))
                     })
-                    .map_err(|e| self.transport_failed(&endpoint, e))?;
+                    .map_err(|e| pipeline::transport_failed(self, &endpoint, e))?;
                 if !head.status().is_success() {
-                    return self
-                        .finish(&endpoint, head)
+                    return pipeline::finish(self, &endpoint, head)
                         .and_then(|_| Err(unexpected_success()));
                 }
                 Ok(Fetched::Streamed(head, endpoint))
@@ -204,15 +207,18 @@ impl Client {
                         .async_transport()
                         .call(request)
                         .await
-                        .map_err(|e| self.transport_failed(&endpoint, e))?;
-                    return Ok(Fetched::Whole(checked(info, self.finish(&endpoint, raw)?)?));
+                        .map_err(|e| pipeline::transport_failed(self, &endpoint, e))?;
+                    return Ok(Fetched::Whole(checked(
+                        info,
+                        pipeline::finish(self, &endpoint, raw)?,
+                    )?));
                 }
                 let check = StreamCheck::new(info, statement)?;
                 let (parts, mut stream) = self
                     .async_transport()
                     .call_stream(request)
                     .await
-                    .map_err(|e| self.transport_failed(&endpoint, e))?
+                    .map_err(|e| pipeline::transport_failed(self, &endpoint, e))?
                     .into_parts();
                 if !parts.status.is_success() {
                     let mut body = Vec::new();
@@ -220,8 +226,7 @@ impl Client {
                         body.extend_from_slice(&chunk);
                     }
                     let raw = http::Response::from_parts(parts, bytes::Bytes::from(body));
-                    return self
-                        .finish(&endpoint, raw)
+                    return pipeline::finish(self, &endpoint, raw)
                         .and_then(|_| Err(unexpected_success()));
                 }
                 let head = http::Response::from_parts(parts, bytes::Bytes::new());
@@ -263,7 +268,8 @@ impl Client {
             }
             Ok(())
         };
-        let request = self.prepare_with(host, http::Method::GET, &template, options, &relabel)?;
+        let request =
+            pipeline::prepare(self, host, http::Method::GET, &template, options, &relabel)?;
         let endpoint = request
             .extensions()
             .get::<Endpoint>()
@@ -386,9 +392,12 @@ impl StreamCheck {
         if let Some(sha1) = self.statement {
             head.extensions_mut()
                 .insert(BodySha1(hex(&sha1.finalize())));
-            client.finish(endpoint, head).map_err(|e| match e {
-                Error::Verification { reason, response } => Error::Verification {
-                    reason: format!("{reason}; discard what was written"),
+            pipeline::finish(client, endpoint, head).map_err(|e| match e {
+                Error::Verification {
+                    rejection,
+                    response,
+                } => Error::Verification {
+                    rejection: Rejection::AlreadyWritten(Box::new(rejection)),
                     response,
                 },
                 other => other,

@@ -29,7 +29,8 @@ use std::time::{Duration, Instant};
 use http::Method;
 use serde_json::Value;
 
-use crate::client::{Client, ClientBuilder, DEFAULT_BASE_URI};
+use crate::builder::ClientBuilder;
+use crate::client::{Client, DEFAULT_BASE_URI};
 use crate::error::{BoxError, Error, TransportKind};
 use crate::uri::BaseUri;
 

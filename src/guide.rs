@@ -4,7 +4,7 @@
 //!
 //! - [`porting_from_php`]: every wechatpay-php construct beside its Rust twin.
 //! - [`discount_card`]: the seed endpoints in all twelve styles.
-//! - [`architecture`]: the pipeline, one module a stage.
+//! - [`architecture`]: the crates, and the pipeline in the order a call runs it.
 
 #[doc = include_str!("../docs/porting-from-php.md")]
 pub mod porting_from_php {}

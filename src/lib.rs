@@ -89,6 +89,7 @@
 #![forbid(unsafe_code)]
 
 mod blocking;
+mod builder;
 pub mod certificates;
 mod chain;
 mod client;
@@ -103,6 +104,7 @@ mod middleware;
 pub mod notification;
 mod options;
 pub mod pay_sign;
+mod pipeline;
 mod request;
 mod response;
 mod retry;
@@ -114,9 +116,10 @@ mod uri;
 pub mod v2;
 pub mod verifier;
 
+pub use builder::ClientBuilder;
 pub use certificates::{CertificateRefresh, PlatformCertificate};
 pub use chain::Chain;
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URI};
+pub use client::{Client, DEFAULT_BASE_URI};
 pub use crypto::{PrivateKey, PublicKey};
 pub use error::{ApiError, BoxError, Error, RawResponse, Result, TransportKind};
 pub use failover::{Host, DEFAULT_BACKUP_BASE_URI};

@@ -45,8 +45,8 @@ impl Response {
     /// `T: DeserializeOwned` (e.g. `serde_json::Value`). Every value is a string,
     /// as WeChat sends them.
     pub fn xml<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        let map = crate::v2::from_xml(&self.text()).map_err(|m| Error::Decode {
-            source: <serde_json::Error as serde::de::Error>::custom(m),
+        let map = crate::v2::from_xml(&self.text()).map_err(|message| Error::DecodeXml {
+            message,
             body: self.body.clone(),
         })?;
         serde_json::from_value(serde_json::Value::Object(map)).map_err(|source| Error::Decode {

@@ -67,6 +67,27 @@ pub enum Rejection {
         /// The SHA-1 of the body received.
         actual: String,
     },
+    /// An APIv2 answer that is not XML this crate reads (malformed, too deep, too
+    /// many elements, a DOCTYPE).
+    ApiV2Unreadable {
+        /// What the XML reader refused.
+        reason: String,
+    },
+    /// An APIv2 answer with `return_code` SUCCESS but no `result_code`, which the
+    /// endpoint always sends: the call's outcome is unknown.
+    ApiV2NoResultCode,
+    /// An APIv2 answer without its `sign` field.
+    ApiV2NoSign,
+    /// An APIv2 answer whose `sign` does not match its fields.
+    ApiV2BadSign,
+    /// A platform certificate listing signed by a key the client does not trust,
+    /// while it trusts others: the certificates it brings do not vouch for it.
+    UntrustedListing(Box<Rejection>),
+    /// A first certificate download (no key trusted yet) that the certificates it
+    /// brings do not verify.
+    BootstrapListing(Box<Rejection>),
+    /// A streamed download refused once the file was written: discard it.
+    AlreadyWritten(Box<Rejection>),
 }
 
 impl fmt::Display for Rejection {
@@ -95,6 +116,25 @@ impl fmt::Display for Rejection {
                 "the statement body hashes (SHA-1) to {actual}, not the signed `{STATEMENT_SHA1}` {:?}",
                 truncate(declared)
             ),
+            Rejection::ApiV2Unreadable { reason } => {
+                write!(f, "the APIv2 answer is not readable XML: {reason}")
+            }
+            Rejection::ApiV2NoResultCode => f.write_str(
+                "the APIv2 answer has `return_code` SUCCESS but no `result_code`, which this endpoint always sends; the call's outcome is unknown",
+            ),
+            Rejection::ApiV2NoSign => f.write_str("the APIv2 answer has no `sign`"),
+            Rejection::ApiV2BadSign => {
+                f.write_str("the APIv2 answer's `sign` does not match its fields")
+            }
+            Rejection::UntrustedListing(inner) => write!(
+                f,
+                "{inner}; a certificate listing must be signed by a platform key already trusted (the certificates it brings do not vouch for it)"
+            ),
+            Rejection::BootstrapListing(inner) => write!(
+                f,
+                "the certificate download is signed by a key not configured, and the certificates it brings do not verify it: {inner}"
+            ),
+            Rejection::AlreadyWritten(inner) => write!(f, "{inner}; discard what was written"),
         }
     }
 }

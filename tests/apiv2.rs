@@ -234,14 +234,26 @@ fn hostile_v2_answers_are_refused() {
             .chain("v2/pay/{p}")
             .post(json!({"p": path, "xml": {"mch_id": MCHID}}))
             .unwrap_err();
-        let Error::Verification { reason, .. } = &err else {
+        let Error::Verification { rejection, .. } = &err else {
             panic!("{path}: {err:?}")
         };
+        let reason = rejection.to_string();
         assert!(reason.contains(needle), "{path}: {reason}");
     }
     // A documented unsigned endpoint passes through untouched (a CSV, not XML).
     let res = client.chain("v2/pay/downloadbill").post(opts()).unwrap();
     assert!(!res.is_verified());
     assert_eq!(res.text(), csv);
+    // Read as XML, it is an XML decode error that keeps the body.
+    let err = res.xml::<Value>().unwrap_err();
+    let Error::DecodeXml { message, body } = &err else {
+        panic!("expected an XML decode error, got {err:?}")
+    };
+    assert!(!message.is_empty());
+    assert_eq!(body.as_ref(), csv.as_bytes());
+    assert!(
+        err.to_string().starts_with("cannot decode the XML body: "),
+        "{err}"
+    );
     bill.assert();
 }

@@ -314,7 +314,11 @@ fn mount(server: &mut ServerGuard, answer: &Answer) -> Mock {
 
 fn assert_refused(answer: &Answer, outcome: Result<wechatpay_chain::Response, Error>) {
     match outcome {
-        Err(Error::Verification { reason, response }) => {
+        Err(Error::Verification {
+            rejection,
+            response,
+        }) => {
+            let reason = rejection.to_string();
             assert!(reason.contains(answer.reason), "{}: {reason}", answer.name);
             assert_eq!(
                 response.body,

@@ -324,6 +324,57 @@ fn macro_and_runtime_normalisation_agree_on_tricky_identifiers() {
 }
 
 #[test]
+fn seg_normalises_its_whole_argument_as_php_does() {
+    let client = wechatpay_chain_sandbox::SandboxKeys::fixture()
+        .unwrap()
+        .client_builder()
+        .build()
+        .unwrap();
+    // PHP normalises a property name whole: a capital after `/` gets its hyphen too.
+    for arg in ["a/B", "v3/discountCard", "orders/OutTradeNo", "_x/y_"] {
+        assert_eq!(client.seg(arg).template(), normalize_segment(arg), "{arg}");
+        assert_eq!(
+            client.seg("v3").seg(arg).template(),
+            format!("v3/{}", normalize_segment(arg)),
+            "{arg}"
+        );
+    }
+    assert_eq!(client.seg("a/B").template(), "a/-b");
+}
+
+#[test]
+fn a_broken_chain_stays_broken_when_extended_and_sends_nothing() {
+    let sandbox = Sandbox::start().unwrap();
+    let client = sandbox.client_builder().build().unwrap();
+    let cases: Vec<(&str, Chain, &str)> = vec![
+        (
+            "client.seg(\"\")",
+            client.seg("").seg("v3"),
+            "empty segment",
+        ),
+        (
+            "chain.seg(\"\")",
+            client.seg("v3").seg("").seg("discountCard").chain("orders"),
+            "empty segment",
+        ),
+        (
+            "an unclosed placeholder",
+            client.chain("v3/{oops").seg("orders").chain("{x}"),
+            "v3/{oops",
+        ),
+    ];
+    for (what, chain, first) in cases {
+        let err = chain.get(json!({ "x": "1" })).unwrap_err();
+        assert!(
+            matches!(err, Error::Template { .. }) && err.to_string().contains(first),
+            "{what}: {err}"
+        );
+        assert!(err.is_before_send(), "{what}: {err}");
+    }
+    assert_eq!(sandbox.stats().received, 0, "nothing reached the sandbox");
+}
+
+#[test]
 fn brace_and_string_segments_are_taken_as_written() {
     let client = wechatpay_chain_sandbox::SandboxKeys::fixture()
         .unwrap()

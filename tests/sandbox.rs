@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+use wechatpay_chain::verifier::Rejection;
 use wechatpay_chain::{chain, ApiError, Client, Error, Response};
 use wechatpay_chain_sandbox::{Sandbox, StatusCode, SEED_ORDER};
 
@@ -533,18 +534,33 @@ fn injected_faults_reach_the_client_as_their_error_class() {
         (Fault::Delay(Duration::from_millis(800)), &|e| {
             e.transport_kind() == Some(TransportKind::Timeout)
         }),
-        (
-            Fault::Unsigned,
-            &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("unsigned")),
-        ),
-        (
-            Fault::Tampered,
-            &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("does not match")),
-        ),
-        (
-            Fault::Stale,
-            &|e| matches!(e, Error::Verification { reason, .. } if reason.contains("300")),
-        ),
+        (Fault::Unsigned, &|e| {
+            matches!(
+                e,
+                Error::Verification {
+                    rejection: Rejection::MissingHeader(_),
+                    ..
+                }
+            ) && e.to_string().contains("unsigned")
+        }),
+        (Fault::Tampered, &|e| {
+            matches!(
+                e,
+                Error::Verification {
+                    rejection: Rejection::BadSignature { .. },
+                    ..
+                }
+            ) && e.to_string().contains("does not match")
+        }),
+        (Fault::Stale, &|e| {
+            matches!(
+                e,
+                Error::Verification {
+                    rejection: Rejection::Stale { .. },
+                    ..
+                }
+            ) && e.to_string().contains("300")
+        }),
         (Fault::Disconnect, &|e| e.transport_kind().is_some()),
         (Fault::Gateway(StatusCode::BAD_GATEWAY), &|e| {
             e.status() == Some(StatusCode::BAD_GATEWAY)

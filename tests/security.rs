@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::*;
 use serde_json::{json, Value};
 use wechatpay_chain::crypto::ApiV3Key;
+use wechatpay_chain::verifier::Rejection;
 use wechatpay_chain::{v2, Error, PrivateKey, PublicKey};
 use wechatpay_chain_sandbox::{Sandbox, SandboxKeys, APIV2_SECRET, APIV3_KEY};
 
@@ -108,7 +109,7 @@ fn deep_xml_in_child() {
     })
     .unwrap_err();
     assert!(
-        matches!(&err, Error::Verification { reason, .. } if reason.contains("deeper than")),
+        matches!(&err, Error::Verification { rejection: Rejection::ApiV2Unreadable { reason }, .. } if reason.contains("deeper than")),
         "{err}"
     );
 
@@ -188,7 +189,13 @@ fn statements_are_bound_to_their_body() {
         assert_eq!(res.body().as_ref(), genuine.as_slice());
         let err = call("date=2026-11-01&good=0").unwrap_err();
         assert!(
-            matches!(&err, Error::Verification { reason, .. } if reason.contains("Wechatpay-Statement-Sha1")),
+            matches!(
+                &err,
+                Error::Verification {
+                    rejection: Rejection::StatementDigest { .. },
+                    ..
+                }
+            ) && err.to_string().contains("Wechatpay-Statement-Sha1"),
             "{path}: {err}"
         );
 
@@ -206,7 +213,8 @@ fn statements_are_bound_to_their_body() {
             .download_to(&info("date=2026-11-01&good=0"), Vec::new())
             .unwrap_err();
         assert!(
-            matches!(&err, Error::Verification { reason, .. } if reason.contains("discard")),
+            matches!(&err, Error::Verification { rejection: Rejection::AlreadyWritten(inner), .. } if matches!(**inner, Rejection::StatementDigest { .. }))
+                && err.to_string().contains("discard"),
             "{path}: {err}"
         );
         let mut file = Vec::new();
@@ -301,7 +309,13 @@ fn a_certificate_listing_cannot_vouch_for_itself() {
     let before = client.platform_serials();
     let err = client.download_certificates().unwrap_err();
     assert!(
-        matches!(&err, Error::Verification { reason, .. } if reason.contains("already trusted")),
+        matches!(
+            &err,
+            Error::Verification {
+                rejection: Rejection::UntrustedListing(_),
+                ..
+            }
+        ) && err.to_string().contains("already trusted"),
         "{err}"
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -695,7 +709,13 @@ fn apiv2_answers_without_result_code() {
         } else {
             let err = outcome.unwrap_err();
             assert!(
-                matches!(&err, Error::Verification { reason, .. } if reason.contains("no `result_code`")),
+                matches!(
+                    &err,
+                    Error::Verification {
+                        rejection: Rejection::ApiV2NoResultCode,
+                        ..
+                    }
+                ) && err.to_string().contains("no `result_code`"),
                 "{path}: {err}"
             );
         }

@@ -50,6 +50,7 @@ use crate::error::{ApiError, Error, RawResponse};
 use crate::options::RequestOptions;
 use crate::response::Response;
 use crate::uri::BaseUri;
+use crate::verifier::Rejection;
 
 /// Marks a request as APIv2 that must present the merchant's client certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +266,7 @@ pub(crate) fn verify(
         Ok(map) => map,
         Err(reason) => {
             return Err(Error::Verification {
-                reason: format!("the APIv2 answer is not readable XML: {reason}"),
+                rejection: Rejection::ApiV2Unreadable { reason },
                 response: Box::new(raw),
             })
         }
@@ -278,20 +279,20 @@ pub(crate) fn verify(
     }
     if field("result_code").is_none() && !has_no_result_code(path) {
         return Err(Error::Verification {
-            reason: "the APIv2 answer has `return_code` SUCCESS but no `result_code`, which this endpoint always sends; the call's outcome is unknown".into(),
+            rejection: Rejection::ApiV2NoResultCode,
             response: Box::new(raw),
         });
     }
     let Some(given) = field("sign") else {
         return Err(Error::Verification {
-            reason: "the APIv2 answer has no `sign`".into(),
+            rejection: Rejection::ApiV2NoSign,
             response: Box::new(raw),
         });
     };
     let expected = sign(&map, SignType::of_sign(&given), secret);
     if !hash::constant_time_eq(expected.as_bytes(), given.as_bytes()) {
         return Err(Error::Verification {
-            reason: "the APIv2 answer's `sign` does not match its fields".into(),
+            rejection: Rejection::ApiV2BadSign,
             response: Box::new(raw),
         });
     }

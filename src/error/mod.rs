@@ -3,12 +3,16 @@
 //! Each variant is a class of failure a caller acts on differently: fix the code
 //! (configuration, template, placeholder, option), retry or give up (transport), treat
 //! the answer as untrusted (verification), read WeChat's verdict (API), or fix the type
-//! the answer is decoded into (decode).
+//! the answer is decoded into (decode, XML decode).
+
+mod api;
 
 use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
+
+pub use api::ApiError;
 
 /// A boxed error source, as carried by [`Error::Transport`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -94,10 +98,10 @@ pub enum Error {
     },
 
     /// A 2xx answer failed the signature check; its body must not be trusted.
-    #[error("response verification failed: {reason}")]
+    #[error("response verification failed: {rejection}")]
     Verification {
         /// Why the answer was refused.
-        reason: String,
+        rejection: crate::verifier::Rejection,
         /// The raw answer, for logging and diagnosis only.
         response: Box<RawResponse>,
     },
@@ -112,6 +116,18 @@ pub enum Error {
         /// The decoder's error, with line and column.
         #[source]
         source: serde_json::Error,
+        /// The body that failed to decode.
+        body: Bytes,
+    },
+
+    /// The (verified) body is not XML this crate reads, so [`Response::xml`]
+    /// cannot decode it: malformed, too deep or too wide, or carrying a DOCTYPE.
+    ///
+    /// [`Response::xml`]: crate::Response::xml
+    #[error("cannot decode the XML body: {message}")]
+    DecodeXml {
+        /// What the XML reader refused.
+        message: String,
         /// The body that failed to decode.
         body: Bytes,
     },
@@ -167,9 +183,12 @@ impl fmt::Debug for Error {
                 .field("kind", kind)
                 .field("message", &with_causes(source.as_ref()))
                 .finish(),
-            Error::Verification { reason, response } => f
+            Error::Verification {
+                rejection,
+                response,
+            } => f
                 .debug_struct("Verification")
-                .field("reason", reason)
+                .field("reason", &rejection.to_string())
                 .field("status", &response.status)
                 .field("request_id", &request_id(&response.headers))
                 .field("body", &Preview(&response.body))
@@ -178,6 +197,11 @@ impl fmt::Debug for Error {
             Error::Decode { source, body } => f
                 .debug_struct("Decode")
                 .field("error", &source.to_string())
+                .field("body", &Preview(body))
+                .finish(),
+            Error::DecodeXml { message, body } => f
+                .debug_struct("DecodeXml")
+                .field("message", message)
                 .field("body", &Preview(body))
                 .finish(),
             Error::Notification { reason } => f
@@ -200,7 +224,7 @@ fn request_id(headers: &HeaderMap) -> Option<&str> {
 
 /// The start of a body, as text, with its length: enough to recognise a gateway
 /// page or a truncated answer without dumping megabytes.
-struct Preview<'a>(&'a [u8]);
+pub(crate) struct Preview<'a>(&'a [u8]);
 
 impl fmt::Debug for Preview<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -254,62 +278,17 @@ pub struct RawResponse {
     pub body: Bytes,
 }
 
-/// A non-2xx answer from WeChat Pay, with its error JSON decoded where present.
-///
-/// `Debug` shows the decoded fields and a preview of the body, not the headers.
-#[derive(Clone)]
-pub struct ApiError {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// WeChat's error `code` (e.g. `ORDER_NOT_EXIST`), if the body carried one.
-    pub code: Option<String>,
-    /// WeChat's error `message`, if the body carried one.
-    pub message: Option<String>,
-    /// WeChat's error `detail` object, if the body carried one.
-    pub detail: Option<serde_json::Value>,
-    /// The `Request-ID` header, to quote to WeChat Pay support.
-    pub request_id: Option<String>,
-    /// Whether the answer carried a valid platform signature. WeChat's gateway
-    /// often answers errors unsigned; the error is reported either way.
-    pub verified: bool,
-    /// The raw answer.
-    pub response: RawResponse,
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WeChat Pay answered {}", self.status)?;
-        if let Some(code) = &self.code {
-            write!(f, " {code}")?;
+impl RawResponse {
+    /// The parts of an answer as received.
+    pub(crate) fn from_http(raw: http::Response<Bytes>) -> RawResponse {
+        let (parts, body) = raw.into_parts();
+        RawResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
         }
-        if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
-        }
-        if let Some(id) = &self.request_id {
-            write!(f, " (Request-ID {id})")?;
-        }
-        if !self.verified {
-            f.write_str(" [unverified]")?;
-        }
-        Ok(())
     }
 }
-
-impl fmt::Debug for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Api")
-            .field("status", &self.status)
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("detail", &self.detail)
-            .field("request_id", &self.request_id)
-            .field("verified", &self.verified)
-            .field("body", &Preview(&self.response.body))
-            .finish()
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 impl Error {
     /// The WeChat error code of an [`Error::Api`], e.g. `"ORDER_NOT_EXIST"`.
