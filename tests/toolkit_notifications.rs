@@ -96,18 +96,26 @@ fn tampered_stale_and_wrongly_keyed_notifications_are_refused() {
         refused(client.notification(&h, &body), name);
     }
 
-    // Stale and future (a replay of an old notification), correctly signed.
+    // Stale and future (a replay of an old notification), correctly signed: with
+    // the client's clock pinned, accepted at exactly 300 s either way, refused at 301.
     let now = common::now();
+    let pinned = sandbox.client_builder().clock(move || now).build().unwrap();
     for at in [now - 301, now + 301] {
         let (h, b) = sandbox
             .notification_at("TRANSACTION.SUCCESS", &resource(), at)
             .unwrap();
-        refused(client.notification(&h, &b), "local clock");
+        refused(
+            pinned.notification(&h, &b),
+            &format!("`Wechatpay-Timestamp` {at} is 301s from the local clock {now}"),
+        );
     }
-    let (h, b) = sandbox
-        .notification_at("TRANSACTION.SUCCESS", &resource(), now - 290)
-        .unwrap();
-    assert!(client.notification::<Value>(&h, &b).is_ok());
+    for at in [now - 300, now + 300] {
+        let (h, b) = sandbox
+            .notification_at("TRANSACTION.SUCCESS", &resource(), at)
+            .unwrap();
+        let event = pinned.notification::<Value>(&h, &b).unwrap();
+        assert_eq!(event.resource["trade_state"], "SUCCESS", "at {at}");
+    }
 
     // A serial the client does not know.
     let mut unknown = headers.clone();
@@ -201,6 +209,33 @@ fn a_tampered_resource_fails_authentication() {
         sandbox.client().notification(&headers, body.as_bytes()),
         "does not authenticate",
     );
+}
+
+/// Rule: a resource naming any algorithm but AEAD_AES_256_GCM is refused by name,
+/// even when signed and decryptable (the ciphertext is the genuine one).
+#[test]
+fn only_aead_aes_256_gcm_resources_are_opened() {
+    let sandbox = Sandbox::start().unwrap();
+    let (_, body) = sandbox
+        .notification("TRANSACTION.SUCCESS", &resource())
+        .unwrap();
+    let mut envelope: Value = serde_json::from_slice(&body).unwrap();
+    // The genuine envelope opens once re-signed (so only the algorithm differs below).
+    let genuine = envelope.to_string();
+    let headers = signed_headers(&sandbox, genuine.as_bytes());
+    assert!(sandbox
+        .client()
+        .notification::<Value>(&headers, genuine.as_bytes())
+        .is_ok());
+    for algorithm in ["AEAD_AES_128_GCM", "aead_aes_256_gcm", "AEAD_AES_256_GCM "] {
+        envelope["resource"]["algorithm"] = json!(algorithm);
+        let body = envelope.to_string();
+        let headers = signed_headers(&sandbox, body.as_bytes());
+        refused(
+            sandbox.client().notification(&headers, body.as_bytes()),
+            &format!("uses algorithm `{algorithm}`; only AEAD_AES_256_GCM is supported"),
+        );
+    }
 }
 
 #[test]
