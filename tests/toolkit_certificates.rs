@@ -200,8 +200,22 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
     // Starts with no platform key: the sandbox's answers (signed under the
     // certificate) fail until the refresh bootstraps and installs the certificate;
     // later refreshes are verified with it.
+    // Every verified answer, in order: a certificate listing (after which the
+    // refresh installs a new key set) or an order.
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let seen = log.clone();
     let client = bare_builder(&sandbox)
         .without_platform_keys()
+        .after_verifying(move |call, outcome| {
+            if outcome.is_ok() {
+                let what = if call.path == "v3/certificates" {
+                    "listing"
+                } else {
+                    "order"
+                };
+                seen.lock().unwrap().push(what);
+            }
+        })
         .build()
         .unwrap();
     assert!(client
@@ -218,10 +232,18 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
         .platform_serials()
         .contains(&PLATFORM_CERT_SERIAL.to_owned()));
 
-    // Requests keep succeeding while the refresh swaps the key set under them.
+    // Requests keep succeeding while the refresh swaps the key set under them. They
+    // go on until the log shows an order, then a listing (its key set is installed
+    // before the next download starts), another listing, then an order: the first
+    // order was verified with the old key set, the last with a swapped-in one.
+    let first_call = log.lock().unwrap().len();
     let ok = Arc::new(AtomicUsize::new(0));
     let mut calls = Vec::new();
-    for _ in 0..24 {
+    while !swapped_between_orders(&log.lock().unwrap()[first_call..]) {
+        assert!(
+            calls.len() < 2000,
+            "the refresh never swapped keys during the calls"
+        );
         let client = client.clone();
         let ok = ok.clone();
         calls.push(tokio::spawn(async move {
@@ -236,10 +258,12 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
         }));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let sent = calls.len();
     for call in calls {
         call.await.unwrap().unwrap();
     }
-    assert_eq!(ok.load(Ordering::Relaxed), 24);
+    assert_eq!(ok.load(Ordering::Relaxed), sent);
+    assert!(swapped_between_orders(&log.lock().unwrap()[first_call..]));
 
     assert!(!refresh.is_finished());
     refresh.stop();
@@ -247,6 +271,21 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
     assert!(client
         .platform_serials()
         .contains(&PLATFORM_CERT_SERIAL.to_owned()));
+}
+
+/// Whether `log` has an order, later a listing, a later listing, then an order.
+fn swapped_between_orders(log: &[&str]) -> bool {
+    let after = |from: usize, what: &str| {
+        log[from..]
+            .iter()
+            .position(|w| *w == what)
+            .map(|i| from + i + 1)
+    };
+    after(0, "order")
+        .and_then(|i| after(i, "listing"))
+        .and_then(|i| after(i, "listing"))
+        .and_then(|i| after(i, "order"))
+        .is_some()
 }
 
 #[test]
