@@ -8,7 +8,7 @@
 //! downloads). Blocking calls run reqwest's async client on a
 //! current-thread runtime driven by the calling thread itself: no hand-off to a
 //! background thread and back (context switches) per request, except on a thread
-//! where a tokio runtime is current, where [`crate::blocking`] hands the call to a
+//! where a tokio runtime is current, where the `blocking` module hands the call to a
 //! helper thread.
 
 use std::collections::HashMap;
