@@ -292,12 +292,29 @@ proptest! {
     }
 
     /// `{+x}` may add segments by design, but never an empty, `.` or `..` one, never a
-    /// fragment, and never a raw `%` that is not its own encoding.
+    /// fragment, and never a raw `%` that is not its own encoding; and a plain value
+    /// (unreserved segments joined by `/`) always builds.
     #[test]
-    fn reserved_expansion_never_escapes(value in prop_oneof![any::<String>(), "[a-z./?#%]{0,10}"]) {
+    fn reserved_expansion_never_escapes(
+        value in prop_oneof![
+            any::<String>(),
+            "[a-z./?#%]{0,10}",
+            "[a-z0-9_-]{1,6}(/[a-zA-Z0-9._~-]{1,6}){0,3}",
+        ]
+    ) {
         let (client, captured) = capturing_client();
         let options = serde_json::json!({ "path": value.clone() });
-        if let Ok(req) = build(&client, &captured, "v3/files/{+path}", options) {
+        let plain = value.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.chars().all(is_unreserved)
+        });
+        let built = build(&client, &captured, "v3/files/{+path}", options);
+        if let Err(e) = &built {
+            prop_assert!(!plain, "{value:?} is plain yet refused: {e}");
+        }
+        if let Ok(req) = built {
             let path = expanded_path(&req);
             prop_assert!(path.starts_with("v3/files/"), "{path}");
             prop_assert!(!path.contains('#'), "{path}");

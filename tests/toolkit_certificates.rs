@@ -324,3 +324,46 @@ fn generated_keys_come_with_a_self_signed_certificate() {
         sandbox.platform_serial()
     );
 }
+
+/// Rule: installing drops certificates expired by the client's clock, to the
+/// second (kept at their `notAfter`, dropped one second later), along with an
+/// expired configured certificate; a `PUB_KEY_ID_…` key (no expiry) stays.
+#[test]
+fn installing_drops_certificates_expired_by_the_clients_clock() {
+    let sandbox = Sandbox::start().unwrap();
+    let certificates = sandbox.client().download_certificates().unwrap();
+    assert_eq!(certificates.len(), 1);
+    assert_eq!(certificates[0].serial(), PLATFORM_CERT_SERIAL);
+    let not_after = certificates[0]
+        .not_after()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let both = vec![PLATFORM_CERT_SERIAL.to_owned(), PUB_KEY_ID.to_owned()];
+    for (at, kept) in [
+        (not_after - 1, true),
+        (not_after, true),
+        (not_after + 1, false),
+    ] {
+        // Configured with the certificate too: an expired one goes as well.
+        let client = builder(sandbox.url())
+            .apiv3_key(APIV3_KEY)
+            .clock(move || at)
+            .build()
+            .unwrap();
+        assert_eq!(client.platform_serials(), both);
+        client.install_certificates(&certificates);
+        let expected = if kept {
+            both.clone()
+        } else {
+            vec![PUB_KEY_ID.to_owned()]
+        };
+        assert_eq!(
+            client.platform_serials(),
+            expected,
+            "at notAfter{:+}",
+            at - not_after
+        );
+    }
+}

@@ -309,3 +309,22 @@ fn the_statement_rule_holds_only_on_statement_paths() {
         "{reason}"
     );
 }
+
+/// Rule: the merchant's own serial is never a platform key: a client configured
+/// so is refused at build time (else the merchant's key would vouch for answers).
+#[test]
+fn the_merchant_serial_is_never_a_platform_key() {
+    let err = builder("https://api.mch.weixin.qq.com/")
+        .platform_key(MERCHANT_SERIAL, merchant_public())
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains(&format!("the merchant serial {MERCHANT_SERIAL} is configured as a platform key"))),
+        "{err:?}"
+    );
+    // Another serial for the same purpose builds (the guard is by serial).
+    assert!(builder("https://api.mch.weixin.qq.com/")
+        .platform_key("PUB_KEY_ID_0100000000000000000000000000", merchant_public())
+        .build()
+        .is_ok());
+}
