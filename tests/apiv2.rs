@@ -362,3 +362,82 @@ fn answers_are_checked_against_php_signatures() {
     }
     assert_eq!(cases.len(), 8);
 }
+
+/// Rule: a request is signed with the algorithm its `sign_type` names, as PHP signs
+/// it (values from PHP 8.2, as above, over
+/// `appid=wx8888888888888888&mch_id=1900000001&out_trade_no=T1&sign_type=<type>`);
+/// an unknown `sign_type` is refused by name and nothing is sent.
+#[test]
+fn requests_are_signed_as_php_signs_them() {
+    let mut server = mockito::Server::new();
+    let client = builder(&server.url())
+        .apiv2_secret(PHP_SECRET)
+        .build()
+        .unwrap();
+    let answer = "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><total_fee>888</total_fee><sign>EAED59D47DAEE3800FC961B81F0275EE</sign></xml>";
+    for (sign_type, sign) in [
+        ("MD5", "12ACC1F92DF879E9B870A6074C6EA408"),
+        (
+            "HMAC-SHA256",
+            "394E18B3AC92D02E1B9C159ACDBAE612090032D5526F8A71539607D99E0CA92B",
+        ),
+    ] {
+        let mock = server
+            .mock("POST", "/pay/orderquery")
+            .match_body(mockito::Matcher::Regex(format!(
+                "<sign_type>{sign_type}</sign_type>.*<sign>{sign}</sign>|<sign>{sign}</sign>.*<sign_type>{sign_type}</sign_type>"
+            )))
+            .with_body(answer)
+            .expect(1)
+            .create();
+        client
+            .chain("v2/pay/orderquery")
+            .post(json!({
+                "xml": {"appid": "wx8888888888888888", "mch_id": MCHID, "out_trade_no": "T1", "sign_type": sign_type},
+                "nonceless": true,
+            }))
+            .unwrap_or_else(|e| panic!("{sign_type}: {e}"));
+        mock.assert();
+        mock.remove();
+    }
+    let _any = server
+        .mock("POST", mockito::Matcher::Any)
+        .expect(0)
+        .create();
+    let err = client
+        .chain("v2/pay/orderquery")
+        .post(json!({"xml": {"mch_id": MCHID, "sign_type": "SHA1"}}))
+        .unwrap_err();
+    assert!(err.is_before_send(), "{err:?}");
+    assert!(
+        err.to_string().contains("xml.sign_type")
+            && err.to_string().contains("must be `MD5` or `HMAC-SHA256`"),
+        "{err}"
+    );
+}
+
+/// `paySign` of the JSAPI bridge parameters, as PHP computes it over
+/// `appId=…&nonceStr=…&package=prepay_id=…&signType=<type>&timeStamp=1414561699`.
+#[test]
+fn jsapi_pay_sign_matches_php() {
+    for (sign_type, pay_sign) in [
+        (v2::SignType::Md5, "B208800A65B94F0D7C88A54650AB3A00"),
+        (
+            v2::SignType::HmacSha256,
+            "401DA433837393D85FF46FE454C3761AC1455B69A6CC7F31E2D210D6440E6531",
+        ),
+    ] {
+        let params = v2::jsapi_pay_params(
+            "wx8888888888888888",
+            "wx201410272009395522657a690389285100",
+            sign_type,
+            PHP_SECRET,
+            1414561699,
+            "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+        );
+        assert_eq!(params["paySign"], pay_sign, "{sign_type:?}");
+        assert_eq!(params["signType"], sign_type.as_str());
+    }
+    assert_eq!(v2::SignType::Md5.as_str(), "MD5");
+    assert_eq!(v2::SignType::HmacSha256.as_str(), "HMAC-SHA256");
+}

@@ -55,7 +55,14 @@ fn a_signed_notification_is_accepted_and_decrypted() {
     assert_eq!(event.resource.out_trade_no, "1217752501201407033233368018");
     assert_eq!(event.resource.trade_state, "SUCCESS");
     assert_eq!(event.resource.amount.total, 100);
-    assert!(!format!("{event:?}").contains("1217752501201407033233368018"));
+    let debug = format!("{event:?}");
+    assert!(!debug.contains("1217752501201407033233368018"), "{debug}");
+    assert!(
+        debug.starts_with("Notification {")
+            && debug.contains("event_type: \"TRANSACTION.SUCCESS\"")
+            && debug.contains("resource: \"redacted\""),
+        "{debug}"
+    );
     // The wrong target type is a clear refusal, not a panic.
     let wrong: Result<Notification<Vec<u8>>, _> = client.notification(&headers, &body);
     assert!(matches!(wrong, Err(Error::Notification { .. })));
@@ -227,13 +234,20 @@ fn only_aead_aes_256_gcm_resources_are_opened() {
         .client()
         .notification::<Value>(&headers, genuine.as_bytes())
         .is_ok());
-    for algorithm in ["AEAD_AES_128_GCM", "aead_aes_256_gcm", "AEAD_AES_256_GCM "] {
+    let long = "A".repeat(100);
+    for (algorithm, quoted) in [
+        ("AEAD_AES_128_GCM", "AEAD_AES_128_GCM"),
+        ("aead_aes_256_gcm", "aead_aes_256_gcm"),
+        ("AEAD_AES_256_GCM ", "AEAD_AES_256_GCM "),
+        // Quoted up to 64 characters.
+        (long.as_str(), &long[..64]),
+    ] {
         envelope["resource"]["algorithm"] = json!(algorithm);
         let body = envelope.to_string();
         let headers = signed_headers(&sandbox, body.as_bytes());
         refused(
             sandbox.client().notification(&headers, body.as_bytes()),
-            &format!("uses algorithm `{algorithm}`; only AEAD_AES_256_GCM is supported"),
+            &format!("uses algorithm `{quoted}`; only AEAD_AES_256_GCM is supported"),
         );
     }
 }
@@ -243,10 +257,27 @@ fn the_answer_is_what_wechat_expects() {
     let ok = NotificationAnswer::success().into_response();
     assert_eq!(ok.status(), 204);
     assert!(ok.body().is_empty());
+    assert!(ok.headers().get("content-type").is_none());
     let fail = NotificationAnswer::failure("系统繁忙");
     assert_eq!(fail.status(), 500);
     let json: Value = serde_json::from_slice(fail.body()).unwrap();
     assert_eq!(json, json!({ "code": "FAIL", "message": "系统繁忙" }));
+    let response = fail.into_response();
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.status(), 500);
+    // A chosen 4xx or 5xx is kept; anything else becomes 500.
+    for (chosen, sent) in [(403, 403), (429, 429), (503, 503), (200, 500), (302, 500)] {
+        let status = http::StatusCode::from_u16(chosen).unwrap();
+        let answer = NotificationAnswer::failure_with_status(status, "x");
+        assert_eq!(answer.status(), sent, "{chosen}");
+    }
+    let refused_answer =
+        NotificationAnswer::from_error(&Error::Notification { reason: "x".into() });
+    let json: Value = serde_json::from_slice(refused_answer.body()).unwrap();
+    assert_eq!(json["message"], "signature or decryption check failed");
+    let other = NotificationAnswer::from_error(&Error::Config("secret detail".into()));
+    assert_eq!(other.status(), 500);
+    assert!(!String::from_utf8_lossy(other.body()).contains("secret detail"));
     let refused: Result<(), Error> = Err(Error::Notification { reason: "x".into() });
     assert_eq!(NotificationAnswer::from_result(&refused).status(), 401);
     assert_eq!(
