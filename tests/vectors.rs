@@ -161,6 +161,15 @@ fn response_headers(case: &Value) -> http::HeaderMap {
     headers
 }
 
+/// A verifier's `Debug` names its serials, sorted, and nothing of the keys.
+#[test]
+fn a_verifier_shows_its_serials_only() {
+    assert_eq!(
+        format!("{:?}", platform_verifier()),
+        format!("Verifier {{ serials: [{PLATFORM_CERT_SERIAL:?}, {PUB_KEY_ID:?}] }}")
+    );
+}
+
 #[test]
 fn every_response_case_is_accepted_or_rejected_as_it_says() {
     let v = vectors();
