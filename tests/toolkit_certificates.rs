@@ -50,6 +50,19 @@ fn the_download_bootstraps_and_its_keys_verify_the_sandbox() {
         "{}",
         certs[0].expire_time()
     );
+    assert!(
+        certs[0].effective_time().ends_with("+08:00")
+            && certs[0].effective_time() < certs[0].expire_time(),
+        "{certs:?}"
+    );
+    assert_eq!(
+        format!("{:?}", certs[0]),
+        format!(
+            "PlatformCertificate {{ serial_no: {PLATFORM_CERT_SERIAL:?}, effective_time: {:?}, expire_time: {:?}, .. }}",
+            certs[0].effective_time(),
+            certs[0].expire_time()
+        )
+    );
     assert!(certs[0].not_after().is_some());
     assert_eq!(
         certs[0].pem().trim(),
