@@ -373,6 +373,31 @@ fn a_listing_entry_names_its_own_certificate() {
     assert_eq!(certs[0].serial(), PLATFORM_CERT_SERIAL);
 }
 
+/// Rule: bootstrap takes a listing's word only when the certificate it brings
+/// verifies it: a listing naming that certificate's serial but signed by another
+/// key is refused, and nothing is installed.
+#[test]
+fn a_bootstrap_listing_must_verify_with_what_it_brings() {
+    let mut server = mockito::Server::new();
+    let _mock = listing_mock_as(
+        &mut server,
+        &fixture("keys/platform_cert.pem"),
+        PLATFORM_CERT_SERIAL,
+        &merchant_key(),
+        PLATFORM_CERT_SERIAL,
+    );
+    let first = merchant_builder(&server.url())
+        .without_platform_keys()
+        .build()
+        .unwrap();
+    let err = first.download_certificates().unwrap_err();
+    assert!(
+        matches!(&err, Error::Verification { reason, .. } if reason.contains("the certificates it brings do not verify it: the signature does not match the body")),
+        "{err}"
+    );
+    assert!(first.platform_serials().is_empty());
+}
+
 /// Rule: a downloaded certificate never silently becomes the key sensitive fields
 /// are encrypted to, even one valid longer than the configured key.
 #[test]

@@ -301,6 +301,27 @@ fn swapped_between_orders(log: &[&str]) -> bool {
         .is_some()
 }
 
+/// The refresh ends on its own once the client and its clones are gone (it holds
+/// no strong reference), and reports so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_ends_with_its_client() {
+    let sandbox = Sandbox::start_async().await.unwrap();
+    let client = builder(sandbox.url()).apiv3_key(APIV3_KEY).build().unwrap();
+    let refresh = client
+        .refresh_certificates(Duration::from_millis(20))
+        .unwrap();
+    assert_eq!(refresh.wait_first().await.unwrap(), 1);
+    assert!(!refresh.is_finished());
+    drop(client);
+    // Waits for the next tick to notice (bounded, not timed).
+    let mut polls = 0;
+    while !refresh.is_finished() {
+        polls += 1;
+        assert!(polls < 1000, "the refresh outlived its client");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[test]
 fn refresh_needs_a_runtime() {
     let client = client("https://api.mch.weixin.qq.com/");
