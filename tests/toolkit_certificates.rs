@@ -401,3 +401,34 @@ fn installing_drops_certificates_expired_by_the_clients_clock() {
         );
     }
 }
+
+/// Rule: a stopped refresh never downloads again. On tokio's paused clock (time
+/// jumps to the next timer whenever the runtime is idle, so no real waiting), an
+/// hour after `stop()` the refresh, every minute before, has made no further attempt.
+#[tokio::test(start_paused = true)]
+async fn a_stopped_refresh_never_downloads_again() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = attempts.clone();
+    // Nothing listens on port 1: each attempt fails at once.
+    let client = builder("http://127.0.0.1:1/")
+        .apiv3_key(APIV3_KEY)
+        .before_signing(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    let refresh = client
+        .refresh_certificates(Duration::from_secs(60))
+        .unwrap();
+    assert!(refresh.wait_first().await.is_err());
+    let before = attempts.load(Ordering::SeqCst);
+    assert!(before >= 1);
+    // The refresh does run on this clock: a minute later it has tried again.
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let running = attempts.load(Ordering::SeqCst);
+    assert!(running > before, "{running} attempts, {before} before");
+    refresh.stop();
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(attempts.load(Ordering::SeqCst), running);
+}
