@@ -328,3 +328,47 @@ fn the_merchant_serial_is_never_a_platform_key() {
         .build()
         .is_ok());
 }
+
+/// Rule: a placeholder takes a string or any integer (negative, or above
+/// `i64::MAX`), as written; `<+x>` is not reserved expansion (only `{+x}` is) and is
+/// refused by name; an unknown option names the template it was checked against.
+#[test]
+fn template_and_option_guards_name_the_culprit() {
+    let mut server = mockito::Server::new();
+    let body = "{}";
+    let client = client(&server.url());
+    for (id, path) in [
+        (json!(-1), "/v3/orders/-1"),
+        (json!(u64::MAX), "/v3/orders/18446744073709551615"),
+        (json!(7), "/v3/orders/7"),
+    ] {
+        let mut mock = server.mock("GET", path).with_body(body);
+        for (k, v) in signed_headers(body, now()) {
+            mock = mock.with_header(k, &v);
+        }
+        let mock = mock.expect(1).create();
+        client
+            .chain("v3/orders/{id}")
+            .get(json!({ "id": id }))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        mock.assert();
+    }
+    let _nothing = server.mock("GET", mockito::Matcher::Any).expect(0).create();
+    let err = client
+        .chain("v3/files/<+path>")
+        .get(json!({ "path": "a/b" }))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("RFC 6570 operator `+` in `<+path"),
+        "{err}"
+    );
+    let err = client
+        .chain("v3/orders/{id}")
+        .get(json!({ "id": "1", "jsno": {} }))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown option (a typo?)")
+            && err.to_string().contains("for template `v3/orders/{id}`"),
+        "{err}"
+    );
+}
