@@ -28,6 +28,19 @@ fn signing(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("rsa2048");
     for &backend in Backend::all() {
+        // Once, outside the timing: what is measured is the accepting path, and
+        // each backend signs as the default one does (PKCS#1 v1.5 is deterministic).
+        assert!(
+            public.verify_base64_with(backend, &message, &signature),
+            "{} refuses the signature it is timed verifying",
+            backend.name()
+        );
+        assert_eq!(
+            key.sign_base64_with(backend, &message).expect("sign"),
+            signature,
+            "{}",
+            backend.name()
+        );
         g.bench_with_input(
             BenchmarkId::new("sign", backend.name()),
             &backend,

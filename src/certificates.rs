@@ -130,8 +130,10 @@ impl Client {
     }
 
     /// Adds `certificates` to the platform keys of this client (and of every clone),
-    /// replacing keys of the same serial and dropping expired certificates. Keys
-    /// without an expiry (`PUB_KEY_ID_…` public keys) are kept. Calls in flight
+    /// replacing keys of the same serial and dropping certificates expired by the
+    /// client's clock ([`ClientBuilder::clock`](crate::ClientBuilder::clock), the one
+    /// the 300 s window uses). Keys without an expiry (`PUB_KEY_ID_…` public keys)
+    /// are kept. Calls in flight
     /// finish with the keys they started with. The key
     /// [`encrypt`](Client::encrypt) uses does not change (name a new one with
     /// [`encrypt_with`](Client::encrypt_with)).
@@ -146,7 +148,8 @@ impl Client {
     /// # Ok::<_, wechatpay_chain::Error>(())
     /// ```
     pub fn install_certificates(&self, certificates: &[PlatformCertificate]) {
-        let now = SystemTime::now();
+        // A clock before 1970 counts as 1970: nothing is expired then.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(self.now().max(0).unsigned_abs());
         self.update_verifier(|current| {
             let mut next = current.clone();
             for cert in certificates {

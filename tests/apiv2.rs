@@ -257,3 +257,200 @@ fn hostile_v2_answers_are_refused() {
     );
     bill.assert();
 }
+
+/// The secret of wechatpay-php's documented example, used by the known answers.
+const PHP_SECRET: &str = "exposed_your_key_here_have_risks";
+
+/// APIv2 signatures as PHP computes them (`Crypto\Hash::sign`: MD5 or HMAC-SHA256
+/// of the sorted `k=v&…&key=<secret>`, upper-case hex), for fields, the string PHP
+/// signs, and the MD5 and HMAC-SHA256 results. Computed with PHP 8.2 itself:
+///
+/// ```text
+/// php -r '$k="exposed_your_key_here_have_risks"; foreach ([<the strings below>] as $s) {
+///   $m="$s&key=$k"; echo strtoupper(md5($m)), " ", strtoupper(hash_hmac("sha256", $m, $k)), "\n"; }'
+/// ```
+fn php_known_answers() -> Vec<(Value, &'static str, &'static str, &'static str)> {
+    vec![
+        (
+            json!({
+                "stock_id": "12111100000001", "send_coupon_merchant": "10016226",
+                "open_id": "oVvBvwEurkeUJpBzX90-6MfCHbec", "out_request_no": "20191204550002",
+                "coupon_code": "75345199",
+            }),
+            "coupon_code=75345199&open_id=oVvBvwEurkeUJpBzX90-6MfCHbec&out_request_no=20191204550002&send_coupon_merchant=10016226&stock_id=12111100000001",
+            "DA09635BDD745D599AFC7B6129815B1E",
+            "D4AE51952153389716232ABDE5124F2B1C94431BE7B647F6DB22BE7E4A5FBE33",
+        ),
+        (
+            // Byte order (upper case first), `sign` and empty values left out, UTF-8 as is.
+            json!({
+                "total_fee": "1", "sign": "IGNORED", "empty": "", "body": "腾讯充值中心-QQ会员充值",
+                "appid": "wx2421b1c4370ec43b", "Zeta": "1",
+                "nonce_str": "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+            }),
+            "Zeta=1&appid=wx2421b1c4370ec43b&body=腾讯充值中心-QQ会员充值&nonce_str=5K8264ILTKCH16CQ2502SI8ZNMTM67VS&total_fee=1",
+            "49C7A24BEDDB4ECA15505381534F569F",
+            "FD5878A40BCE38145DC0DAEDD7431C97896DACCEA3DB37D3115BCB80E59920AF",
+        ),
+        (
+            json!({"return_code": "SUCCESS", "result_code": "SUCCESS", "total_fee": "888"}),
+            "result_code=SUCCESS&return_code=SUCCESS&total_fee=888",
+            "EAED59D47DAEE3800FC961B81F0275EE",
+            "8B8DDABFDFC4BC43F4DE5A20C8AA32F88F5CFC471EDDA857F17F57EEB1DCA8F3",
+        ),
+    ]
+}
+
+#[test]
+fn signatures_match_php_known_answers() {
+    let cases = php_known_answers();
+    assert_eq!(cases.len(), 3);
+    for (fields, signed, md5, hmac) in cases {
+        let fields = fields.as_object().unwrap();
+        assert_eq!(v2::string_to_sign(fields), signed);
+        assert_eq!(v2::sign(fields, v2::SignType::Md5, PHP_SECRET), md5);
+        assert_eq!(v2::sign(fields, v2::SignType::HmacSha256, PHP_SECRET), hmac);
+    }
+}
+
+/// Rule: an answer's `sign` must equal PHP's, byte for byte: the MD5 or the
+/// HMAC-SHA256 (told apart by length) is accepted; lower case, one character off,
+/// one too many, or the other algorithm's length cut short are refused.
+#[test]
+fn answers_are_checked_against_php_signatures() {
+    const MD5: &str = "EAED59D47DAEE3800FC961B81F0275EE";
+    const HMAC: &str = "8B8DDABFDFC4BC43F4DE5A20C8AA32F88F5CFC471EDDA857F17F57EEB1DCA8F3";
+    let answer = |sign: &str| {
+        format!("<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><total_fee>888</total_fee><sign>{sign}</sign></xml>")
+    };
+    let cases = [
+        (MD5.to_owned(), true),
+        (HMAC.to_owned(), true),
+        (MD5.to_ascii_lowercase(), false),
+        (HMAC.to_ascii_lowercase(), false),
+        (format!("{}F", &MD5[..31]), false),
+        (format!("{MD5}0"), false),
+        (HMAC[..32].to_owned(), false),
+        (String::new(), false),
+    ];
+    let mut server = mockito::Server::new();
+    let client = builder(&server.url())
+        .apiv2_secret(PHP_SECRET)
+        .build()
+        .unwrap();
+    for (i, (sign, accepted)) in cases.iter().enumerate() {
+        let path = format!("/pay/orderquery{i}");
+        let _mock = server
+            .mock("POST", path.as_str())
+            .with_body(answer(sign))
+            .create();
+        let outcome = client
+            .chain(format!("v2/pay/orderquery{i}").as_str())
+            .post(json!({"xml": {"mch_id": MCHID}}));
+        if *accepted {
+            let res = outcome.unwrap_or_else(|e| panic!("{sign}: {e}"));
+            assert!(res.is_verified());
+            assert_eq!(res.xml::<Value>().unwrap()["total_fee"], "888");
+        } else {
+            let Err(Error::Verification { rejection, .. }) = &outcome else {
+                panic!("{sign}: {outcome:?}")
+            };
+            assert_eq!(
+                rejection.to_string(),
+                "the APIv2 answer's `sign` does not match its fields",
+                "{sign:?}"
+            );
+        }
+        // The same fields as a notification, through `verify_notification`.
+        let notified = v2::verify_notification(&answer(sign), PHP_SECRET);
+        match (accepted, notified) {
+            (true, Ok(fields)) => assert_eq!(fields["total_fee"], "888"),
+            (false, Err(e)) => assert!(
+                e.to_string()
+                    .contains("the `sign` does not match its fields"),
+                "{sign:?}: {e}"
+            ),
+            (_, other) => panic!("{sign:?}: {other:?}"),
+        }
+    }
+    assert_eq!(cases.len(), 8);
+}
+
+/// Rule: a request is signed with the algorithm its `sign_type` names, as PHP signs
+/// it (values from PHP 8.2, as above, over
+/// `appid=wx8888888888888888&mch_id=1900000001&out_trade_no=T1&sign_type=<type>`);
+/// an unknown `sign_type` is refused by name and nothing is sent.
+#[test]
+fn requests_are_signed_as_php_signs_them() {
+    let mut server = mockito::Server::new();
+    let client = builder(&server.url())
+        .apiv2_secret(PHP_SECRET)
+        .build()
+        .unwrap();
+    let answer = "<xml><return_code>SUCCESS</return_code><result_code>SUCCESS</result_code><total_fee>888</total_fee><sign>EAED59D47DAEE3800FC961B81F0275EE</sign></xml>";
+    for (sign_type, sign) in [
+        ("MD5", "12ACC1F92DF879E9B870A6074C6EA408"),
+        (
+            "HMAC-SHA256",
+            "394E18B3AC92D02E1B9C159ACDBAE612090032D5526F8A71539607D99E0CA92B",
+        ),
+    ] {
+        let mock = server
+            .mock("POST", "/pay/orderquery")
+            .match_body(mockito::Matcher::Regex(format!(
+                "<sign_type>{sign_type}</sign_type>.*<sign>{sign}</sign>|<sign>{sign}</sign>.*<sign_type>{sign_type}</sign_type>"
+            )))
+            .with_body(answer)
+            .expect(1)
+            .create();
+        client
+            .chain("v2/pay/orderquery")
+            .post(json!({
+                "xml": {"appid": "wx8888888888888888", "mch_id": MCHID, "out_trade_no": "T1", "sign_type": sign_type},
+                "nonceless": true,
+            }))
+            .unwrap_or_else(|e| panic!("{sign_type}: {e}"));
+        mock.assert();
+        mock.remove();
+    }
+    let _any = server
+        .mock("POST", mockito::Matcher::Any)
+        .expect(0)
+        .create();
+    let err = client
+        .chain("v2/pay/orderquery")
+        .post(json!({"xml": {"mch_id": MCHID, "sign_type": "SHA1"}}))
+        .unwrap_err();
+    assert!(err.is_before_send(), "{err:?}");
+    assert!(
+        err.to_string().contains("xml.sign_type")
+            && err.to_string().contains("must be `MD5` or `HMAC-SHA256`"),
+        "{err}"
+    );
+}
+
+/// `paySign` of the JSAPI bridge parameters, as PHP computes it over
+/// `appId=…&nonceStr=…&package=prepay_id=…&signType=<type>&timeStamp=1414561699`.
+#[test]
+fn jsapi_pay_sign_matches_php() {
+    for (sign_type, pay_sign) in [
+        (v2::SignType::Md5, "B208800A65B94F0D7C88A54650AB3A00"),
+        (
+            v2::SignType::HmacSha256,
+            "401DA433837393D85FF46FE454C3761AC1455B69A6CC7F31E2D210D6440E6531",
+        ),
+    ] {
+        let params = v2::jsapi_pay_params(
+            "wx8888888888888888",
+            "wx201410272009395522657a690389285100",
+            sign_type,
+            PHP_SECRET,
+            1414561699,
+            "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+        );
+        assert_eq!(params["paySign"], pay_sign, "{sign_type:?}");
+        assert_eq!(params["signType"], sign_type.as_str());
+    }
+    assert_eq!(v2::SignType::Md5.as_str(), "MD5");
+    assert_eq!(v2::SignType::HmacSha256.as_str(), "HMAC-SHA256");
+}

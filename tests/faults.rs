@@ -571,13 +571,24 @@ fn uploads_follow_the_retry_policy_like_any_post_each_attempt_signed_over_its_me
 
 #[test]
 fn client_errors_and_forged_answers_are_not_retried() {
-    let forged = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nWechatpay-Timestamp: 1\r\nWechatpay-Nonce: n\r\nWechatpay-Serial: PUB_KEY_ID_0112345678902024000000000000\r\nWechatpay-Signature: AAAA\r\nConnection: close\r\n\r\n{}";
-    for (reply, what) in [
+    // Forged, not stale: a current timestamp and a known serial, signed by the
+    // merchant key instead of the platform's.
+    let ts = now().to_string();
+    let signature = merchant_key()
+        .sign_base64(format!("{ts}\nn\n{{}}\n").as_bytes())
+        .unwrap();
+    let forged = format!("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nWechatpay-Timestamp: {ts}\r\nWechatpay-Nonce: n\r\nWechatpay-Serial: {PUB_KEY_ID}\r\nWechatpay-Signature: {signature}\r\nConnection: close\r\n\r\n{{}}");
+    for (reply, what, reason) in [
         (
             status(400, "Bad Request", r#"{"code":"PARAM_ERROR"}"#),
             "a 4xx",
+            "PARAM_ERROR",
         ),
-        (Reply::Raw(forged.as_bytes().to_vec()), "a forged 200"),
+        (
+            Reply::Raw(forged.into_bytes()),
+            "a forged 200",
+            "the signature does not match the body (platform key PUB_KEY_ID_",
+        ),
     ] {
         let server = RawServer::start(vec![reply]);
         let client = builder(&server.base)
@@ -589,6 +600,7 @@ fn client_errors_and_forged_answers_are_not_retried() {
             .get(Value::Null)
             .unwrap_err();
         assert!(!RetryPolicy::is_retryable(&err), "{what}: {err:?}");
+        assert!(err.to_string().contains(reason), "{what}: {err}");
         assert_eq!(server.finish().len(), 1, "{what} was retried");
     }
 }

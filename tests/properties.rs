@@ -112,6 +112,12 @@ fn percent_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// The segments of `path` but a final empty one: one trailing slash is kept and
+/// sent by design (DESIGN.md, as PHP sends it), e.g. `v3/ecommerce/applyments/`.
+fn inner_segments(path: &str) -> impl Iterator<Item = &str> {
+    path.strip_suffix('/').unwrap_or(path).split('/')
+}
+
 fn is_unreserved(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
 }
@@ -221,9 +227,7 @@ proptest! {
             Ok(req) => {
                 let path = expanded_path(&req);
                 let path_part = path.split('?').next().unwrap();
-                // A trailing slash (PHP's `_empty_`) is the one empty segment allowed.
-                let inner = path_part.strip_suffix('/').unwrap_or(path_part);
-                for seg in inner.split('/') {
+                for seg in inner_segments(path_part) {
                     prop_assert!(!seg.is_empty() && seg != "." && seg != "..", "{path}");
                 }
                 prop_assert!(!path.contains('#'), "{path}");
@@ -294,17 +298,34 @@ proptest! {
     }
 
     /// `{+x}` may add segments by design, but never an empty, `.` or `..` one, never a
-    /// fragment, and never a raw `%` that is not its own encoding.
+    /// fragment, and never a raw `%` that is not its own encoding; and a plain value
+    /// (unreserved segments joined by `/`) always builds.
     #[test]
-    fn reserved_expansion_never_escapes(value in prop_oneof![any::<String>(), "[a-z./?#%]{0,10}"]) {
+    fn reserved_expansion_never_escapes(
+        value in prop_oneof![
+            any::<String>(),
+            "[a-z./?#%]{0,10}",
+            "[a-z0-9_-]{1,6}(/[a-zA-Z0-9._~-]{1,6}){0,3}",
+        ]
+    ) {
         let (client, captured) = capturing_client();
         let options = serde_json::json!({ "path": value.clone() });
-        if let Ok(req) = build(&client, &captured, "v3/files/{+path}", options) {
+        let plain = value.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.chars().all(is_unreserved)
+        });
+        let built = build(&client, &captured, "v3/files/{+path}", options);
+        if let Err(e) = &built {
+            prop_assert!(!plain, "{value:?} is plain yet refused: {e}");
+        }
+        if let Ok(req) = built {
             let path = expanded_path(&req);
             prop_assert!(path.starts_with("v3/files/"), "{path}");
             prop_assert!(!path.contains('#'), "{path}");
             let path_part = path.split('?').next().unwrap();
-            for seg in path_part.split('/') {
+            for seg in inner_segments(path_part) {
                 prop_assert!(!seg.is_empty() && seg != "." && seg != "..", "{path}");
             }
             // Every `%` in the output starts an escape of the value's own bytes.

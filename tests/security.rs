@@ -241,6 +241,17 @@ fn listing_mock(
         .serial()
         .unwrap()
         .to_owned();
+    listing_mock_as(server, certificate_pem, &serial, signer, signing_serial)
+}
+
+/// As [`listing_mock`], the certificate listed under `serial`.
+fn listing_mock_as(
+    server: &mut mockito::ServerGuard,
+    certificate_pem: &str,
+    serial: &str,
+    signer: &PrivateKey,
+    signing_serial: &str,
+) -> mockito::Mock {
     let nonce = "0123456789ab";
     let ciphertext = ApiV3Key::new(APIV3_KEY)
         .unwrap()
@@ -346,6 +357,59 @@ fn a_certificate_listing_cannot_vouch_for_itself() {
     );
     let err = first.download_certificates().unwrap_err();
     assert!(err.to_string().contains("already trusted"), "{err}");
+}
+
+/// Rule: a listed serial must be the serial of the certificate it lists (else an
+/// answer naming that serial would be checked with another key); the refusal
+/// quotes at most 64 characters of the listed serial.
+#[test]
+fn a_listing_entry_names_its_own_certificate() {
+    let mut server = mockito::Server::new();
+    let client = builder(&server.url()).apiv3_key(APIV3_KEY).build().unwrap();
+    let pem = fixture("keys/platform_cert.pem");
+    let long = "F".repeat(100);
+    for listed in ["5157F09EFDC096DE15EBE81A47057A7200000000", long.as_str()] {
+        let mock = listing_mock_as(&mut server, &pem, listed, &platform_private(), PUB_KEY_ID);
+        let err = client.download_certificates().unwrap_err().to_string();
+        let quoted = &listed[..listed.len().min(64)];
+        assert!(
+            err.contains(&format!("platform certificate {quoted}:"))
+                && err.contains(&format!(
+                    "the certificate inside carries serial {PLATFORM_CERT_SERIAL}; the listing says otherwise"
+                )),
+            "{err}"
+        );
+        mock.remove();
+    }
+    // Listed under its own serial, the same certificate is accepted.
+    let _mock = listing_mock(&mut server, &pem, &platform_private(), PUB_KEY_ID);
+    let certs = client.download_certificates().unwrap();
+    assert_eq!(certs[0].serial(), PLATFORM_CERT_SERIAL);
+}
+
+/// Rule: bootstrap takes a listing's word only when the certificate it brings
+/// verifies it: a listing naming that certificate's serial but signed by another
+/// key is refused, and nothing is installed.
+#[test]
+fn a_bootstrap_listing_must_verify_with_what_it_brings() {
+    let mut server = mockito::Server::new();
+    let _mock = listing_mock_as(
+        &mut server,
+        &fixture("keys/platform_cert.pem"),
+        PLATFORM_CERT_SERIAL,
+        &merchant_key(),
+        PLATFORM_CERT_SERIAL,
+    );
+    let first = merchant_builder(&server.url())
+        .without_platform_keys()
+        .build()
+        .unwrap();
+    let err = first.download_certificates().unwrap_err();
+    assert!(
+        matches!(&err, Error::Verification { rejection, .. } if rejection.to_string().contains("the certificates it brings do not verify it: the signature does not match the body")),
+        "{err}"
+    );
+    assert!(first.platform_serials().is_empty());
 }
 
 /// Rule: a downloaded certificate never silently becomes the key sensitive fields

@@ -50,6 +50,19 @@ fn the_download_bootstraps_and_its_keys_verify_the_sandbox() {
         "{}",
         certs[0].expire_time()
     );
+    assert!(
+        certs[0].effective_time().ends_with("+08:00")
+            && certs[0].effective_time() < certs[0].expire_time(),
+        "{certs:?}"
+    );
+    assert_eq!(
+        format!("{:?}", certs[0]),
+        format!(
+            "PlatformCertificate {{ serial_no: {PLATFORM_CERT_SERIAL:?}, effective_time: {:?}, expire_time: {:?}, .. }}",
+            certs[0].effective_time(),
+            certs[0].expire_time()
+        )
+    );
     assert!(certs[0].not_after().is_some());
     assert_eq!(
         certs[0].pem().trim(),
@@ -200,8 +213,22 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
     // Starts with no platform key: the sandbox's answers (signed under the
     // certificate) fail until the refresh bootstraps and installs the certificate;
     // later refreshes are verified with it.
+    // Every verified answer, in order: a certificate listing (after which the
+    // refresh installs a new key set) or an order.
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let seen = log.clone();
     let client = bare_builder(&sandbox)
         .without_platform_keys()
+        .after_verifying(move |call, outcome| {
+            if outcome.is_ok() {
+                let what = if call.path == "v3/certificates" {
+                    "listing"
+                } else {
+                    "order"
+                };
+                seen.lock().unwrap().push(what);
+            }
+        })
         .build()
         .unwrap();
     assert!(client
@@ -218,10 +245,18 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
         .platform_serials()
         .contains(&PLATFORM_CERT_SERIAL.to_owned()));
 
-    // Requests keep succeeding while the refresh swaps the key set under them.
+    // Requests keep succeeding while the refresh swaps the key set under them. They
+    // go on until the log shows an order, then a listing (its key set is installed
+    // before the next download starts), another listing, then an order: the first
+    // order was verified with the old key set, the last with a swapped-in one.
+    let first_call = log.lock().unwrap().len();
     let ok = Arc::new(AtomicUsize::new(0));
     let mut calls = Vec::new();
-    for _ in 0..24 {
+    while !swapped_between_orders(&log.lock().unwrap()[first_call..]) {
+        assert!(
+            calls.len() < 2000,
+            "the refresh never swapped keys during the calls"
+        );
         let client = client.clone();
         let ok = ok.clone();
         calls.push(tokio::spawn(async move {
@@ -236,10 +271,12 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
         }));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let sent = calls.len();
     for call in calls {
         call.await.unwrap().unwrap();
     }
-    assert_eq!(ok.load(Ordering::Relaxed), 24);
+    assert_eq!(ok.load(Ordering::Relaxed), sent);
+    assert!(swapped_between_orders(&log.lock().unwrap()[first_call..]));
 
     assert!(!refresh.is_finished());
     refresh.stop();
@@ -247,6 +284,42 @@ async fn a_background_refresh_swaps_keys_without_dropping_requests() {
     assert!(client
         .platform_serials()
         .contains(&PLATFORM_CERT_SERIAL.to_owned()));
+}
+
+/// Whether `log` has an order, later a listing, a later listing, then an order.
+fn swapped_between_orders(log: &[&str]) -> bool {
+    let after = |from: usize, what: &str| {
+        log[from..]
+            .iter()
+            .position(|w| *w == what)
+            .map(|i| from + i + 1)
+    };
+    after(0, "order")
+        .and_then(|i| after(i, "listing"))
+        .and_then(|i| after(i, "listing"))
+        .and_then(|i| after(i, "order"))
+        .is_some()
+}
+
+/// The refresh ends on its own once the client and its clones are gone (it holds
+/// no strong reference), and reports so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_ends_with_its_client() {
+    let sandbox = Sandbox::start_async().await.unwrap();
+    let client = builder(sandbox.url()).apiv3_key(APIV3_KEY).build().unwrap();
+    let refresh = client
+        .refresh_certificates(Duration::from_millis(20))
+        .unwrap();
+    assert_eq!(refresh.wait_first().await.unwrap(), 1);
+    assert!(!refresh.is_finished());
+    drop(client);
+    // Waits for the next tick to notice (bounded, not timed).
+    let mut polls = 0;
+    while !refresh.is_finished() {
+        polls += 1;
+        assert!(polls < 1000, "the refresh outlived its client");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[test]
@@ -284,4 +357,78 @@ fn generated_keys_come_with_a_self_signed_certificate() {
         sandbox.client().encrypt("x").unwrap().serial,
         sandbox.platform_serial()
     );
+}
+
+/// Rule: installing drops certificates expired by the client's clock, to the
+/// second (kept at their `notAfter`, dropped one second later), along with an
+/// expired configured certificate; a `PUB_KEY_ID_…` key (no expiry) stays.
+#[test]
+fn installing_drops_certificates_expired_by_the_clients_clock() {
+    let sandbox = Sandbox::start().unwrap();
+    let certificates = sandbox.client().download_certificates().unwrap();
+    assert_eq!(certificates.len(), 1);
+    assert_eq!(certificates[0].serial(), PLATFORM_CERT_SERIAL);
+    let not_after = certificates[0]
+        .not_after()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let both = vec![PLATFORM_CERT_SERIAL.to_owned(), PUB_KEY_ID.to_owned()];
+    for (at, kept) in [
+        (not_after - 1, true),
+        (not_after, true),
+        (not_after + 1, false),
+    ] {
+        // Configured with the certificate too: an expired one goes as well.
+        let client = builder(sandbox.url())
+            .apiv3_key(APIV3_KEY)
+            .clock(move || at)
+            .build()
+            .unwrap();
+        assert_eq!(client.platform_serials(), both);
+        client.install_certificates(&certificates);
+        let expected = if kept {
+            both.clone()
+        } else {
+            vec![PUB_KEY_ID.to_owned()]
+        };
+        assert_eq!(
+            client.platform_serials(),
+            expected,
+            "at notAfter{:+}",
+            at - not_after
+        );
+    }
+}
+
+/// Rule: a stopped refresh never downloads again. On tokio's paused clock (time
+/// jumps to the next timer whenever the runtime is idle, so no real waiting), an
+/// hour after `stop()` the refresh, every minute before, has made no further attempt.
+#[tokio::test(start_paused = true)]
+async fn a_stopped_refresh_never_downloads_again() {
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counter = attempts.clone();
+    // Nothing listens on port 1: each attempt fails at once.
+    let client = builder("http://127.0.0.1:1/")
+        .apiv3_key(APIV3_KEY)
+        .before_signing(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    let refresh = client
+        .refresh_certificates(Duration::from_secs(60))
+        .unwrap();
+    assert!(refresh.wait_first().await.is_err());
+    let before = attempts.load(Ordering::SeqCst);
+    assert!(before >= 1);
+    // The refresh does run on this clock: a minute later it has tried again.
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let running = attempts.load(Ordering::SeqCst);
+    assert!(running > before, "{running} attempts, {before} before");
+    refresh.stop();
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(attempts.load(Ordering::SeqCst), running);
 }

@@ -55,7 +55,14 @@ fn a_signed_notification_is_accepted_and_decrypted() {
     assert_eq!(event.resource.out_trade_no, "1217752501201407033233368018");
     assert_eq!(event.resource.trade_state, "SUCCESS");
     assert_eq!(event.resource.amount.total, 100);
-    assert!(!format!("{event:?}").contains("1217752501201407033233368018"));
+    let debug = format!("{event:?}");
+    assert!(!debug.contains("1217752501201407033233368018"), "{debug}");
+    assert!(
+        debug.starts_with("Notification {")
+            && debug.contains("event_type: \"TRANSACTION.SUCCESS\"")
+            && debug.contains("resource: \"redacted\""),
+        "{debug}"
+    );
     // The wrong target type is a clear refusal, not a panic.
     let wrong: Result<Notification<Vec<u8>>, _> = client.notification(&headers, &body);
     assert!(matches!(wrong, Err(Error::Notification { .. })));
@@ -96,18 +103,26 @@ fn tampered_stale_and_wrongly_keyed_notifications_are_refused() {
         refused(client.notification(&h, &body), name);
     }
 
-    // Stale and future (a replay of an old notification), correctly signed.
+    // Stale and future (a replay of an old notification), correctly signed: with
+    // the client's clock pinned, accepted at exactly 300 s either way, refused at 301.
     let now = common::now();
+    let pinned = sandbox.client_builder().clock(move || now).build().unwrap();
     for at in [now - 301, now + 301] {
         let (h, b) = sandbox
             .notification_at("TRANSACTION.SUCCESS", &resource(), at)
             .unwrap();
-        refused(client.notification(&h, &b), "local clock");
+        refused(
+            pinned.notification(&h, &b),
+            &format!("`Wechatpay-Timestamp` {at} is 301s from the local clock {now}"),
+        );
     }
-    let (h, b) = sandbox
-        .notification_at("TRANSACTION.SUCCESS", &resource(), now - 290)
-        .unwrap();
-    assert!(client.notification::<Value>(&h, &b).is_ok());
+    for at in [now - 300, now + 300] {
+        let (h, b) = sandbox
+            .notification_at("TRANSACTION.SUCCESS", &resource(), at)
+            .unwrap();
+        let event = pinned.notification::<Value>(&h, &b).unwrap();
+        assert_eq!(event.resource["trade_state"], "SUCCESS", "at {at}");
+    }
 
     // A serial the client does not know.
     let mut unknown = headers.clone();
@@ -203,15 +218,66 @@ fn a_tampered_resource_fails_authentication() {
     );
 }
 
+/// Rule: a resource naming any algorithm but AEAD_AES_256_GCM is refused by name,
+/// even when signed and decryptable (the ciphertext is the genuine one).
+#[test]
+fn only_aead_aes_256_gcm_resources_are_opened() {
+    let sandbox = Sandbox::start().unwrap();
+    let (_, body) = sandbox
+        .notification("TRANSACTION.SUCCESS", &resource())
+        .unwrap();
+    let mut envelope: Value = serde_json::from_slice(&body).unwrap();
+    // The genuine envelope opens once re-signed (so only the algorithm differs below).
+    let genuine = envelope.to_string();
+    let headers = signed_headers(&sandbox, genuine.as_bytes());
+    assert!(sandbox
+        .client()
+        .notification::<Value>(&headers, genuine.as_bytes())
+        .is_ok());
+    let long = "A".repeat(100);
+    for (algorithm, quoted) in [
+        ("AEAD_AES_128_GCM", "AEAD_AES_128_GCM"),
+        ("aead_aes_256_gcm", "aead_aes_256_gcm"),
+        ("AEAD_AES_256_GCM ", "AEAD_AES_256_GCM "),
+        // Quoted up to 64 characters.
+        (long.as_str(), &long[..64]),
+    ] {
+        envelope["resource"]["algorithm"] = json!(algorithm);
+        let body = envelope.to_string();
+        let headers = signed_headers(&sandbox, body.as_bytes());
+        refused(
+            sandbox.client().notification(&headers, body.as_bytes()),
+            &format!("uses algorithm `{quoted}`; only AEAD_AES_256_GCM is supported"),
+        );
+    }
+}
+
 #[test]
 fn the_answer_is_what_wechat_expects() {
     let ok = NotificationAnswer::success().into_response();
     assert_eq!(ok.status(), 204);
     assert!(ok.body().is_empty());
+    assert!(ok.headers().get("content-type").is_none());
     let fail = NotificationAnswer::failure("系统繁忙");
     assert_eq!(fail.status(), 500);
     let json: Value = serde_json::from_slice(fail.body()).unwrap();
     assert_eq!(json, json!({ "code": "FAIL", "message": "系统繁忙" }));
+    let response = fail.into_response();
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.status(), 500);
+    // A chosen 4xx or 5xx is kept; anything else becomes 500.
+    for (chosen, sent) in [(403, 403), (429, 429), (503, 503), (200, 500), (302, 500)] {
+        let status = http::StatusCode::from_u16(chosen).unwrap();
+        let answer = NotificationAnswer::failure_with_status(status, "x");
+        assert_eq!(answer.status(), sent, "{chosen}");
+    }
+    let refused_answer =
+        NotificationAnswer::from_error(&Error::Notification { reason: "x".into() });
+    let json: Value = serde_json::from_slice(refused_answer.body()).unwrap();
+    assert_eq!(json["message"], "signature or decryption check failed");
+    let other = NotificationAnswer::from_error(&Error::Config("secret detail".into()));
+    assert_eq!(other.status(), 500);
+    assert!(!String::from_utf8_lossy(other.body()).contains("secret detail"));
     let refused: Result<(), Error> = Err(Error::Notification { reason: "x".into() });
     assert_eq!(NotificationAnswer::from_result(&refused).status(), 401);
     assert_eq!(

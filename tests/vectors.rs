@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use common::*;
 use serde_json::{Map, Value};
-use wechatpay_chain::{signer, verifier::Verifier, Error, PublicKey};
+use wechatpay_chain::verifier::{Rejection, Verifier};
+use wechatpay_chain::{signer, Error, PublicKey};
 
 fn vectors() -> Value {
     serde_json::from_str(&fixture("vectors.json")).unwrap()
@@ -118,7 +119,9 @@ fn every_request_case_is_reproduced_byte_for_byte() {
 fn signer_alone_reproduces_each_signature() {
     let v = vectors();
     let s = signer::Signer::new(MCHID, MERCHANT_SERIAL, merchant_key());
-    for case in v["request_cases"].as_array().unwrap() {
+    let cases = v["request_cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    for case in cases {
         let header = s
             .authorization(
                 str_of(case, "method"),
@@ -158,11 +161,22 @@ fn response_headers(case: &Value) -> http::HeaderMap {
     headers
 }
 
+/// A verifier's `Debug` names its serials, sorted, and nothing of the keys.
+#[test]
+fn a_verifier_shows_its_serials_only() {
+    assert_eq!(
+        format!("{:?}", platform_verifier()),
+        format!("Verifier {{ serials: [{PLATFORM_CERT_SERIAL:?}, {PUB_KEY_ID:?}] }}")
+    );
+}
+
 #[test]
 fn every_response_case_is_accepted_or_rejected_as_it_says() {
     let v = vectors();
     let verifier = platform_verifier();
-    for case in v["response_cases"].as_array().unwrap() {
+    let cases = v["response_cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
         let name = str_of(case, "name");
         let ts: i64 = case["headers"]["Wechatpay-Timestamp"]
             .as_str()
@@ -171,10 +185,20 @@ fn every_response_case_is_accepted_or_rejected_as_it_says() {
             .unwrap();
         let body = str_of(case, "body");
         let outcome = verifier.verify(&response_headers(case), body.as_bytes(), ts);
-        match str_of(case, "expected") {
-            "accept" => assert_eq!(outcome, Ok(()), "{name}"),
-            _ => assert!(outcome.is_err(), "{name} must be rejected"),
-        }
+        // Each case is refused for its own reason: a tampered body by the key its
+        // serial names, a genuine signature under an unknown serial before any key
+        // is tried.
+        let serial = str_of(&case["headers"], "Wechatpay-Serial").to_owned();
+        let expected = match (str_of(case, "expected"), name) {
+            ("accept", "valid") => Ok(()),
+            ("reject", "tampered_body") => Err(Rejection::BadSignature { serial }),
+            ("reject", "wrong_serial") => Err(Rejection::UnknownSerial {
+                serial,
+                known: vec![PLATFORM_CERT_SERIAL.into(), PUB_KEY_ID.into()],
+            }),
+            other => panic!("a response case this test does not know: {other:?}"),
+        };
+        assert_eq!(outcome, expected, "{name}");
         let headers = response_headers(case);
         let stv = wechatpay_chain::verifier::string_to_verify(
             headers["wechatpay-timestamp"].to_str().unwrap(),
@@ -194,7 +218,9 @@ fn every_response_case_is_accepted_or_rejected_as_it_says() {
 #[test]
 fn response_cases_through_the_client() {
     let v = vectors();
-    for case in v["response_cases"].as_array().unwrap() {
+    let cases = v["response_cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for case in cases {
         let name = str_of(case, "name").to_owned();
         let ts: i64 = case["headers"]["Wechatpay-Timestamp"]
             .as_str()
@@ -223,10 +249,37 @@ fn response_cases_through_the_client() {
                 let order: Value = outcome.unwrap().json().unwrap();
                 assert_eq!(order["total_amount"], 100, "{name}");
             }
-            _ => assert!(
-                matches!(outcome, Err(Error::Verification { .. })),
-                "{name}: {outcome:?}"
-            ),
+            _ => {
+                // The typed reason: a tampered body fails the signature, a wrong
+                // serial names no key (and the text says so too).
+                let (expected, needle) = match name.as_str() {
+                    "tampered_body" => (
+                        matches!(
+                            &outcome,
+                            Err(Error::Verification {
+                                rejection: Rejection::BadSignature { .. },
+                                ..
+                            })
+                        ),
+                        "the signature does not match the body",
+                    ),
+                    _ => (
+                        matches!(
+                            &outcome,
+                            Err(Error::Verification {
+                                rejection: Rejection::UnknownSerial { .. },
+                                ..
+                            })
+                        ),
+                        "names no configured platform key",
+                    ),
+                };
+                assert!(expected, "{name}: {outcome:?}");
+                assert!(
+                    matches!(&outcome, Err(Error::Verification { rejection, .. }) if rejection.to_string().contains(needle)),
+                    "{name}: {outcome:?}"
+                );
+            }
         }
     }
 }
