@@ -383,6 +383,30 @@ mod tests {
     }
 
     #[test]
+    fn apiv2_options_are_refused_on_apiv3_paths_by_name() {
+        let t = Template::parse("v3/x").unwrap();
+        for (key, value) in [
+            ("xml", json!({})),
+            ("nonceless", json!(true)),
+            ("security", json!(true)),
+        ] {
+            let options = json!({ key: value });
+            let e = RequestOptions::parse(&t, as_map(&options).unwrap(), false)
+                .err()
+                .unwrap_or_else(|| panic!("`{key}` accepted on an APIv3 path"))
+                .to_string();
+            assert!(e.contains(key) && e.contains("is an APIv2 option"), "{e}");
+            // The same option is taken on an APIv2 path.
+            let v2 = RequestOptions::parse(&t, as_map(&options).unwrap(), true).unwrap();
+            match key {
+                "xml" => assert_eq!(v2.xml, Some(serde_json::Map::new())),
+                "nonceless" => assert!(v2.nonceless),
+                _ => assert!(v2.security),
+            }
+        }
+    }
+
+    #[test]
     fn query_object_is_encoded_in_order() {
         let o = parse(
             "v3/x",
