@@ -540,26 +540,31 @@ fn a_notify_url_that_does_not_answer_in_time_is_retried() {
     );
 }
 
-#[test]
-fn an_unreachable_notify_url_is_tried_as_often_as_the_schedule_says() {
+/// A sandbox retrying on `schedule`, with the native order `out_trade_no` created and
+/// paid: its notify_url is a port that was free a moment ago (connections refused).
+fn paid_to_a_closed_port<const N: usize>(schedule: [Duration; N], out_trade_no: &str) -> Sandbox {
     let sandbox = Sandbox::builder()
-        .notify_schedule([Duration::from_millis(5); 2])
+        .notify_schedule(schedule)
         .start()
         .unwrap();
-    let client = sandbox.client();
-    // A port that was free a moment ago: connections are refused.
     let closed = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
     let url = format!("http://{closed}/notify");
     json_of(create(
-        &client,
+        &sandbox.client(),
         "native",
         false,
-        order("native", false, "UNR0000000000001", 5, &url),
+        order("native", false, out_trade_no, 5, &url),
     ));
-    sandbox.pay("UNR0000000000001").unwrap();
+    sandbox.pay(out_trade_no).unwrap();
+    sandbox
+}
+
+#[test]
+fn an_unreachable_notify_url_is_tried_as_often_as_the_schedule_says() {
+    let sandbox = paid_to_a_closed_port([Duration::from_millis(5); 2], "UNR0000000000001");
     let deliveries = eventually("three attempts", || {
         let d = sandbox.deliveries();
         (d.len() == 3).then_some(d)
@@ -762,23 +767,7 @@ fn a_partner_order_is_found_by_id_and_refunded_under_its_sub_merchant() {
 
 #[test]
 fn reset_abandons_the_retries_still_to_come() {
-    let sandbox = Sandbox::builder()
-        .notify_schedule([Duration::from_millis(20); 50])
-        .start()
-        .unwrap();
-    let client = sandbox.client();
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let url = format!("http://{closed}/notify");
-    json_of(create(
-        &client,
-        "native",
-        false,
-        order("native", false, "RST0000000000001", 5, &url),
-    ));
-    sandbox.pay("RST0000000000001").unwrap();
+    let sandbox = paid_to_a_closed_port([Duration::from_millis(20); 50], "RST0000000000001");
     eventually("a first failed attempt", || {
         (!sandbox.deliveries().is_empty()).then_some(())
     });

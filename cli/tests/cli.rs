@@ -33,7 +33,9 @@ fn start_sandbox(keys: &Path) -> (Server, String) {
     start_sandbox_with(keys, &[])
 }
 
-fn start_sandbox_with(keys: &Path, flags: &[&str]) -> (Server, String) {
+/// `wxpay sandbox --port 0 --quiet FLAGS… --keys DIR`, killed when the `Server` drops,
+/// with its stdout to read what it prints.
+fn spawn_sandbox(keys: &Path, flags: &[&str]) -> (Server, std::process::ChildStdout) {
     let mut child = Command::new(WXPAY)
         .args(["sandbox", "--port", "0", "--quiet"])
         .args(flags)
@@ -44,7 +46,11 @@ fn start_sandbox_with(keys: &Path, flags: &[&str]) -> (Server, String) {
         .spawn()
         .expect("wxpay starts");
     let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
+    (Server(child), stdout)
+}
+
+fn start_sandbox_with(keys: &Path, flags: &[&str]) -> (Server, String) {
+    let (server, stdout) = spawn_sandbox(keys, flags);
     let mut first = String::new();
     BufReader::new(stdout).read_line(&mut first).unwrap();
     let base = first.trim_end().to_owned();
@@ -376,15 +382,7 @@ fn wxpay_certificates_verifies_with_the_given_platform_key() {
 /// Starts `wxpay sandbox --keys DIR --print-env` and returns it with the
 /// variables it printed.
 fn start_sandbox_env(keys: &Path) -> (Server, Vec<(String, String)>) {
-    let mut child = Command::new(WXPAY)
-        .args(["sandbox", "--port", "0", "--quiet", "--print-env", "--keys"])
-        .arg(keys)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wxpay starts");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
+    let (server, stdout) = spawn_sandbox(keys, &["--print-env"]);
     let mut lines = BufReader::new(stdout).lines();
     let vars: Vec<(String, String)> = (0..7)
         .map(|_| {
