@@ -104,6 +104,7 @@ mod middleware;
 pub mod notification;
 mod options;
 pub mod pay_sign;
+mod php_text;
 mod pipeline;
 mod request;
 mod response;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::encoding::{is_sendable_query, percent_encode_into};
 use crate::error::Error;
+use crate::php_text;
 use crate::template::{Template, OPTION_KEYS};
 use crate::uri::BaseUri;
 
@@ -240,7 +241,7 @@ fn build_query_pair(key: &str, value: &Value, out: &mut String) {
     match value {
         Value::Null => {}
         Value::Bool(b) => pair(if *b { "1" } else { "0" }),
-        Value::Number(n) => pair(&php_number(n)),
+        Value::Number(n) => pair(&php_text::number(n)),
         Value::String(s) => pair(s),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
@@ -255,15 +256,6 @@ fn build_query_pair(key: &str, value: &Value, out: &mut String) {
                 build_query_pair(&nested, item, out);
             }
         }
-    }
-}
-
-/// A number as PHP writes it into a query: a whole float without its `.0` (`2.0` is
-/// `2`), anything else as JSON writes it.
-fn php_number(n: &serde_json::Number) -> String {
-    match n.as_f64() {
-        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-        _ => n.to_string(),
     }
 }
 

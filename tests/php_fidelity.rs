@@ -204,6 +204,59 @@ fn query_values_are_built_as_guzzle_builds_them() {
     assert!(seen.signed_over(b""));
 }
 
+/// `tests/fixtures/php_floats.tsv`: 1,000 floats (IEEE-754 bits in hex) and the text
+/// PHP 8.2's `(string)` cast gives each (`tests/php/floats.php`).
+fn php_floats() -> Vec<(f64, &'static str)> {
+    let rows: Vec<(f64, &str)> = include_str!("fixtures/php_floats.tsv")
+        .lines()
+        .map(|line| {
+            let (bits, text) = line.split_once('\t').unwrap();
+            (f64::from_bits(u64::from_str_radix(bits, 16).unwrap()), text)
+        })
+        .collect();
+    assert_eq!(rows.len(), 1000);
+    rows
+}
+
+#[test]
+fn floats_are_written_as_php_casts_them() {
+    let floats = php_floats();
+    // APIv2: a field's text, hence its sign, is PHP's cast (`Formatter::queryStringLike`
+    // and `Transformer::toXml` both cast); one field each, so the order is known.
+    let mut differ = Vec::new();
+    for (f, php) in &floats {
+        let fields = json!({ "v": f });
+        let ours = v2::string_to_sign(fields.as_object().unwrap());
+        if ours != format!("v={php}") {
+            differ.push(format!("{f:e}: PHP {php}, ours {ours}"));
+        }
+    }
+    assert!(differ.is_empty(), "{} differ: {differ:#?}", differ.len());
+
+    // APIv3 query: Guzzle's http_build_query casts the same way, then encodes.
+    let wire = Wire::new("{}", true);
+    let client = client(&wire.url());
+    for chunk in floats.chunks(250) {
+        let query: serde_json::Map<String, Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (f, _))| (format!("v{i}"), json!(f)))
+            .collect();
+        client
+            .chain("v3/marketing/busifavor/users/{openid}/coupons")
+            .get(json!({"openid": "o1", "query": query}))
+            .unwrap();
+        let seen = wire.take_one();
+        let (_, sent) = seen.target.split_once('?').unwrap();
+        let expected: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (_, php))| format!("v{i}={}", php.replace('+', "%2B")))
+            .collect();
+        assert_eq!(sent, expected.join("&"));
+    }
+}
+
 #[test]
 fn default_headers_are_phps_but_no_content_type_without_a_body() {
     let wire = Wire::new("{}", true);

@@ -12,6 +12,8 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
+use crate::php_text;
+
 /// Writes `<xml>` with one element per entry, CDATA where a value holds markup, as
 /// PHP's `Transformer::toXml`: `true` as `1`, `false` and `null` as an empty
 /// element, objects nested, lists as `<item>` elements.
@@ -65,14 +67,15 @@ fn write_items(items: &[Value], out: &mut String) {
     }
 }
 
-/// A scalar's text as written: booleans as PHP casts them (`1`, and `false` as
-/// empty, so `<f></f>`), `null` as empty.
+/// A scalar's text as written, as PHP casts it: booleans as `1`, and `false` as
+/// empty (so `<f></f>`), `null` as empty, numbers as PHP's string cast (`php_text`).
 pub(crate) fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
         Value::Bool(true) => "1".to_owned(),
         Value::Bool(false) => String::new(),
+        Value::Number(n) => php_text::number(n),
         other => other.to_string(),
     }
 }
