@@ -184,6 +184,17 @@ impl RequestOptions {
         Ok(())
     }
 
+    /// Lays the `headers` option over `headers`: each name given replaces what was
+    /// there, with every value given for it (as Guzzle merges its header option).
+    pub(crate) fn apply_headers(&self, headers: &mut HeaderMap) {
+        for name in self.headers.keys() {
+            headers.remove(name);
+        }
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+
     pub(crate) fn timeouts(&self) -> Timeouts {
         Timeouts {
             timeout: self.timeout,
@@ -214,15 +225,6 @@ fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-fn scalar_to_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
@@ -326,19 +328,31 @@ fn parse_headers(value: &Value) -> Result<HeaderMap, Error> {
                 "is set by the HTTP stack from what is sent (what is signed is what is sent) and cannot be given",
             ));
         }
-        let Some(text) = scalar_to_string(v) else {
-            return Err(Error::option(
-                key,
-                format!("must be a string, not {}", kind_of(v)),
-            ));
+        // Guzzle casts each value as PHP does and sends a list as one line per item.
+        let (items, in_list) = match v {
+            Value::Array(items) => (items.as_slice(), true),
+            single => (std::slice::from_ref(single), false),
         };
-        let hv = HeaderValue::from_str(&text).map_err(|_| {
-            Error::option(
-                key.clone(),
-                "holds characters not allowed in a header value (newline, control or non-ASCII)",
-            )
-        })?;
-        headers.insert(header, hv);
+        for item in items {
+            let Some(text) = php_text::scalar(item) else {
+                let kind = if in_list {
+                    "a list holding a list or an object"
+                } else {
+                    kind_of(item)
+                };
+                return Err(Error::option(
+                    key,
+                    format!("must be a string or a list of strings, not {kind}"),
+                ));
+            };
+            let hv = HeaderValue::from_str(&text).map_err(|_| {
+                Error::option(
+                    key.clone(),
+                    "holds characters not allowed in a header value (newline, control or non-ASCII)",
+                )
+            })?;
+            headers.append(header.clone(), hv);
+        }
     }
     Ok(headers)
 }

@@ -1,15 +1,27 @@
-//! How PHP turns a number into text, where wechatpay-php's bytes on the wire (a
-//! query value, an APIv2 XML field and its `sign`) come from a PHP string cast.
+//! How PHP casts a scalar to text, where wechatpay-php's bytes on the wire (a query
+//! value, a header value, an APIv2 XML field and its `sign`) come from a string cast.
 //!
-//! An integer is written as is. A float is written as PHP's `(string)` cast writes
+//! A string is itself; `true` is `1`, `false` and `null` are empty. An integer is
+//! written as is. A float is written as PHP's `(string)` cast writes
 //! it (the `precision` setting, 14 by default): 14 significant digits, correctly
 //! rounded, trailing zeros dropped, and the exponent form `1.0E+15` from 10^14 up
 //! and below 10^-4. So `2.0` is `2`, `0.1 + 0.2` is `0.3`, `1e14` is `1.0E+14`.
 
-use serde_json::Number;
+use serde_json::{Number, Value};
 
 /// PHP's `precision` default: the significant digits of a float cast to string.
 const PRECISION: usize = 14;
+
+/// A scalar as PHP's `(string)` cast writes it; `None` for an array or an object.
+pub(crate) fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Null | Value::Bool(false) => Some(String::new()),
+        Value::Bool(true) => Some("1".to_owned()),
+        Value::Number(n) => Some(number(n)),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
 
 /// `n` as PHP casts it to a string.
 pub(crate) fn number(n: &Number) -> String {

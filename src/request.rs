@@ -163,9 +163,7 @@ fn build_v3(
         Some(Body::Raw(b)) => b.clone(),
         None => Bytes::new(),
     };
-    for (name, value) in &opts.headers {
-        headers.insert(name.clone(), value.clone());
-    }
+    opts.apply_headers(&mut headers);
 
     let mut request = Request::builder()
         .method(method)

@@ -258,6 +258,46 @@ fn floats_are_written_as_php_casts_them() {
 }
 
 #[test]
+fn header_values_are_cast_as_guzzle_casts_them() {
+    let wire = Wire::new("{}", true);
+    client(&wire.url())
+        .chain("v3/certificates")
+        .get(json!({"headers": {
+            "X-True": true, "X-False": false, "X-Null": null, "X-Int": 5, "X-Float": 2.0,
+            "X-Sum": 0.30000000000000004, "X-List": ["a", 1], "Accept": "text/plain",
+        }}))
+        .unwrap();
+    let seen = wire.take_one();
+    // Guzzle's psr7 casts each value with `(string)` and curl sends a list as one
+    // line per item; a header given replaces the default of that name.
+    let values = |name: &str| -> Vec<&str> {
+        seen.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    assert_eq!(values("x-true"), ["1"]);
+    assert_eq!(values("x-false"), [""]);
+    assert_eq!(values("x-null"), [""]);
+    assert_eq!(values("x-int"), ["5"]);
+    assert_eq!(values("x-float"), ["2"]);
+    assert_eq!(values("x-sum"), ["0.3"]);
+    assert_eq!(values("x-list"), ["a", "1"]);
+    assert_eq!(values("accept"), ["text/plain"]);
+
+    let err = client(&wire.url())
+        .chain("v3/certificates")
+        .get(json!({"headers": {"X-Deep": ["a", {"k": "v"}]}}))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("headers.X-Deep")
+            && err.to_string().contains("a list holding a list or an object"),
+        "{err}"
+    );
+}
+
+#[test]
 fn default_headers_are_phps_but_no_content_type_without_a_body() {
     let wire = Wire::new("{}", true);
     client(&wire.url())

@@ -165,9 +165,7 @@ pub(crate) fn build(
         );
         (None, Bytes::from(to_xml(&data)))
     };
-    for (name, value) in &opts.headers {
-        headers.insert(name.clone(), value.clone());
-    }
+    opts.apply_headers(&mut headers);
     let target = base.target(path, query.as_deref());
     let uri = format!("{}{}", base.origin(), target);
     let mut request = Request::builder()

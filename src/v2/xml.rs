@@ -68,16 +68,9 @@ fn write_items(items: &[Value], out: &mut String) {
 }
 
 /// A scalar's text as written, as PHP casts it: booleans as `1`, and `false` as
-/// empty (so `<f></f>`), `null` as empty, numbers as PHP's string cast (`php_text`).
+/// empty (so `<f></f>`), `null` as empty, numbers as PHP's string cast.
 pub(crate) fn scalar_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Bool(true) => "1".to_owned(),
-        Value::Bool(false) => String::new(),
-        Value::Number(n) => php_text::number(n),
-        other => other.to_string(),
-    }
+    php_text::scalar(value).unwrap_or_else(|| value.to_string())
 }
 
 /// What an entry's element holds as sent: a scalar's text, or for an object or a
