@@ -341,17 +341,19 @@ fn parse_var(inner: &str, open: char) -> Result<Part, String> {
         Some(name) if open == '{' => (true, name),
         _ => (false, inner),
     };
+    let close = if open == '{' { '}' } else { '>' };
+    let shown = format!("{open}{inner}{close}");
     if let Some(op) = name.chars().next().filter(|c| "+#./;?&=,!@|".contains(*c)) {
         return Err(format!(
-            "RFC 6570 operator `{op}` in `{open}{inner}` is unsupported; use `{{name}}` or `{{+name}}`"
+            "RFC 6570 operator `{op}` in `{shown}` is unsupported; use `{{name}}` or `{{+name}}`"
         ));
     }
     if name.is_empty() {
-        return Err(format!("placeholder `{open}{inner}` has no name"));
+        return Err(format!("placeholder `{shown}` has no name"));
     }
     if name.contains(',') || name.contains('*') || name.contains(':') {
         return Err(format!(
-            "placeholder `{inner}`: lists, explode (`*`) and prefix (`:n`) modifiers are unsupported"
+            "placeholder `{shown}`: lists, explode (`*`) and prefix (`:n`) modifiers are unsupported"
         ));
     }
     if let Some(bad) = name
@@ -455,11 +457,13 @@ mod tests {
             ("v3//orders", "segment 2 is empty"),
             ("v3/{a", "never closed"),
             ("v3/a}", "stray"),
-            ("v3/{#frag}", "operator `#`"),
-            ("v3/{?q}", "operator `?`"),
-            ("v3/{a,b}", "lists"),
+            ("v3/{#frag}", "operator `#` in `{#frag}`"),
+            ("v3/{?q}", "operator `?` in `{?q}`"),
+            ("v3/<.x>", "operator `.` in `<.x>`"),
+            ("v3/{a,b}", "`{a,b}`: lists"),
             ("v3/{a*}", "explode"),
-            ("v3/{}", "no name"),
+            ("v3/{}", "`{}` has no name"),
+            ("v3/<>", "`<>` has no name"),
             ("v3/{json}", "option key"),
             ("v3/orders?x=1", "`query` option"),
             ("v3/a b", "not allowed"),

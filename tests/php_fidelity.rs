@@ -292,7 +292,9 @@ fn header_values_are_cast_as_guzzle_casts_them() {
         .unwrap_err();
     assert!(
         err.to_string().contains("headers.X-Deep")
-            && err.to_string().contains("a list holding a list or an object"),
+            && err
+                .to_string()
+                .contains("a list holding a list or an object"),
         "{err}"
     );
 }

@@ -359,7 +359,8 @@ fn template_and_option_guards_name_the_culprit() {
         .get(json!({ "path": "a/b" }))
         .unwrap_err();
     assert!(
-        err.to_string().contains("RFC 6570 operator `+` in `<+path"),
+        err.to_string()
+            .contains("RFC 6570 operator `+` in `<+path>`"),
         "{err}"
     );
     let err = client
