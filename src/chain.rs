@@ -126,7 +126,9 @@ impl Chain {
     /// name, documentation link and deprecation; `None` for a path the catalogue does
     /// not know (a typo, or an endpoint newer than it) or a template that does not parse.
     /// Placeholder names need not match the catalogue's (`{id}` finds
-    /// `{transaction_id}`).
+    /// `{transaction_id}`). A base URI with a path prefix counts: on
+    /// `https://apihk.mch.weixin.qq.com/hk/`, `v3/refunds` is the catalogue's
+    /// `hk/v3/refunds`.
     ///
     /// ```
     /// # let client = wechatpay_chain_sandbox::SandboxKeys::fixture().unwrap().client_builder().build().unwrap();
@@ -136,7 +138,11 @@ impl Chain {
     /// assert!(client.chain("v3/discount-cards/orders/{x}").endpoint().is_none());
     /// ```
     pub fn endpoint(&self) -> Option<crate::catalogue::Entry> {
-        crate::catalogue::find(self.template.as_ref().ok()?.as_str())
+        let template = self.template.as_ref().ok()?.as_str();
+        match self.client.get() {
+            Ok(client) => client.catalogue_entry(template),
+            Err(_) => crate::catalogue::find(template),
+        }
     }
 
     /// Appends one segment, normalised as wechatpay-php normalises property names.

@@ -165,6 +165,20 @@ impl Client {
         &self.inner.base
     }
 
+    /// The catalogue entry `template` calls through this client: looked up under the
+    /// base URI's path prefix first (`v3/refunds` on `https://apihk.mch.weixin.qq.com/hk/`
+    /// is `hk/v3/refunds`), then as written (a prefix the catalogue does not know,
+    /// such as a proxy's).
+    pub(crate) fn catalogue_entry(&self, template: &str) -> Option<crate::catalogue::Entry> {
+        let prefix = self.inner.base.prefix().trim_start_matches('/');
+        if !prefix.is_empty() {
+            if let Some(entry) = crate::catalogue::find(&format!("{prefix}/{template}")) {
+                return Some(entry);
+            }
+        }
+        crate::catalogue::find(template)
+    }
+
     /// The primary/backup state shared by the clones.
     pub(crate) fn failover(&self) -> &Failover {
         &self.inner.failover

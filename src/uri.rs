@@ -104,6 +104,11 @@ impl BaseUri {
         &self.origin
     }
 
+    /// The path prefix, with a leading slash and no trailing one (`/hk`), or empty.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The base URI as written back (`https://host/prefix/`), shared.
     pub(crate) fn shown(&self) -> &Arc<str> {
         &self.shown

@@ -117,6 +117,40 @@ fn endpoint_gives_the_catalogue_facts_and_none_for_unknown_paths() {
     );
 }
 
+#[test]
+fn endpoint_looks_under_the_base_uri_prefix_first() {
+    let on = |base: &str| {
+        wechatpay_chain_sandbox::SandboxKeys::fixture()
+            .unwrap()
+            .client_builder()
+            .base_uri(base)
+            .build()
+            .unwrap()
+    };
+    let hk = on("https://apihk.mch.weixin.qq.com/hk/");
+    assert_eq!(
+        hk.chain("v3/refunds").endpoint().unwrap().path(),
+        "hk/v3/refunds"
+    );
+    // Both catalogues have certificates: the prefix decides which one is meant.
+    assert_eq!(
+        hk.chain("v3/certificates").endpoint().unwrap().path(),
+        "hk/v3/certificates"
+    );
+    let mainland = on("https://api.mch.weixin.qq.com/");
+    assert_eq!(
+        mainland.chain("v3/certificates").endpoint().unwrap().path(),
+        "v3/certificates"
+    );
+    assert!(mainland.chain("v3/refunds").endpoint().is_none());
+    // A prefix the catalogue does not know (a proxy's) is looked past.
+    let proxied = on("https://api.mch.weixin.qq.com/gateway/");
+    assert_eq!(
+        proxied.chain("v3/certificates").endpoint().unwrap().path(),
+        "v3/certificates"
+    );
+}
+
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 

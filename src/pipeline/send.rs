@@ -28,7 +28,7 @@ pub(crate) fn send_blocking(
     idempotent: bool,
     shape: Shape<'_>,
 ) -> Result<Response, Error> {
-    note_uncatalogued(&method, template);
+    note_uncatalogued(client, &method, template);
     let policy = client.retry_policy();
     let call = Call::new(&method, idempotent, options);
     policy.run_blocking(policy.attempts_for(&method, idempotent), || {
@@ -55,7 +55,7 @@ pub(crate) async fn send_async<S>(
 where
     S: Fn(&mut Request<Bytes>) -> Result<(), Error> + Send + Sync + 'static,
 {
-    note_uncatalogued(&method, &template);
+    note_uncatalogued(&client, &method, &template);
     let policy = client.retry_policy();
     let attempts = policy.attempts_for(&method, idempotent);
     let call = Call::new(&method, idempotent, &options);
@@ -79,12 +79,13 @@ where
 
 /// One debug line for a call the catalogue does not list (a typo shows here before
 /// WeChat's 404; an endpoint newer than the catalogue is sent all the same).
-fn note_uncatalogued(method: &Method, template: &Template) {
+fn note_uncatalogued(client: &Client, method: &Method, template: &Template) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
     let path = template.as_str();
-    let known = crate::catalogue::find(path)
+    let known = client
+        .catalogue_entry(path)
         .map(|entry| entry.methods().any(|m| m.as_str() == method.as_str()));
     match known {
         Some(true) => {}
