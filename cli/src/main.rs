@@ -4,6 +4,8 @@
 //! wxpay sandbox [--port PORT] [--keys DIR [--tls] [--print-env]] [--notify-compression FACTOR]
 //! wxpay request METHOD TEMPLATE [--set name=value]… [--json JSON|@file]
 //!               [--query k=v]… [--header 'Name: value']… [--sandbox | --sandbox-dir DIR]
+//!               [merchant flags: --mchid --serial --private-key --platform-key
+//!                --platform-serial --base-uri --ca]
 //! wxpay certificates --output DIR [--apiv3-key KEY] [merchant flags]
 //!                   [--platform-key PEM [--platform-serial ID]] [--sandbox | --sandbox-dir DIR]
 //! wxpay endpoints [QUERY]…
@@ -17,7 +19,9 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 use wechatpay_chain::catalogue::{self, Method};
 use wechatpay_chain::{Client, Error, PrivateKey, PublicKey};
-use wechatpay_chain_sandbox::{compressed_schedule, Sandbox, INFO_FILE, KEY_FILES};
+use wechatpay_chain_sandbox::{
+    compressed_schedule, Sandbox, CA_FILE, CLIENT_CERT_FILE, CLIENT_KEY_FILE, INFO_FILE, KEY_FILES,
+};
 
 #[derive(Parser)]
 #[command(
@@ -54,7 +58,8 @@ enum Command {
         quiet: bool,
         /// Prints the `WECHATPAY_*` variables that point `wxpay request` (or any
         /// SDK) at this sandbox, one `NAME=value` line each, instead of the base URI
-        /// alone. Needs --keys (the variables name the key files).
+        /// alone (with --tls, `WECHATPAY_CA` too). Needs --keys (the variables name
+        /// the key files).
         #[arg(long, requires = "keys")]
         print_env: bool,
         /// Divides WeChat's notification retry schedule (15s, 15s, 30s, 3m, …, 6h)
@@ -105,6 +110,10 @@ struct Merchant {
     /// The base URI (default: the production host, api.mch.weixin.qq.com).
     #[arg(long, env = "WECHATPAY_BASE_URI")]
     base_uri: Option<String>,
+    /// A CA certificate (PEM file) to trust for the server, on top of the system
+    /// roots: the `ca.pem` of `wxpay sandbox --tls`, or a private gateway's.
+    #[arg(long, env = "WECHATPAY_CA", value_name = "PATH")]
+    ca: Option<PathBuf>,
 }
 
 impl Merchant {
@@ -118,11 +127,21 @@ impl Merchant {
             .mchid(mchid)
             .serial(serial)
             .private_key(PrivateKey::from_file(private_key)?);
-        Ok(match &self.base_uri {
+        let builder = match &self.base_uri {
             Some(base) => builder.base_uri(base),
+            None => builder,
+        };
+        Ok(match &self.ca {
+            Some(path) => builder.root_certificate(read_pem("--ca", path)?),
             None => builder,
         })
     }
+}
+
+/// A PEM file named by `flag`; an error names the flag and the file.
+fn read_pem(flag: &str, path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path)
+        .map_err(|e| usage(flag, format!("cannot read `{}` ({e})", path.display())))
 }
 
 #[derive(Args)]
@@ -270,8 +289,11 @@ fn env_lines(sandbox: &Sandbox, dir: &Path) -> Result<String, Error> {
         ),
         ("WECHATPAY_APIV3_KEY", sandbox.apiv3_key().to_owned()),
     ];
+    let tls = sandbox.url().starts_with("https://");
+    let ca = [("WECHATPAY_CA", file(CA_FILE))];
     Ok(lines
         .iter()
+        .chain(ca.iter().filter(|_| tls))
         .map(|(name, value)| format!("{name}={value}\n"))
         .collect())
 }
@@ -303,7 +325,8 @@ fn sandbox_dir_client(dir: &Path) -> Result<Client, Error> {
             )
         })
     };
-    Client::builder()
+    let base_uri = field("base_uri")?;
+    let mut builder = Client::builder()
         .mchid(field("mchid")?)
         .serial(field("merchant_serial")?)
         .private_key(PrivateKey::from_file(dir.join(KEY_FILES[0]))?)
@@ -313,8 +336,17 @@ fn sandbox_dir_client(dir: &Path) -> Result<Client, Error> {
         )
         .apiv3_key(wechatpay_chain_sandbox::APIV3_KEY)
         .apiv2_secret(wechatpay_chain_sandbox::APIV2_SECRET)
-        .base_uri(field("base_uri")?)
-        .build()
+        .base_uri(base_uri);
+    // A sandbox started with --tls: trust its CA, present the merchant certificate.
+    if base_uri.starts_with("https://") {
+        builder = builder
+            .root_certificate(read_pem("--sandbox-dir", &dir.join(CA_FILE))?)
+            .merchant_certificate(
+                read_pem("--sandbox-dir", &dir.join(CLIENT_CERT_FILE))?,
+                read_pem("--sandbox-dir", &dir.join(CLIENT_KEY_FILE))?,
+            );
+    }
+    builder.build()
 }
 
 fn send(args: Request) -> Result<(), Error> {

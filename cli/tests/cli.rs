@@ -295,6 +295,43 @@ fn wxpay_sandbox_tls_writes_what_clients_need() {
     assert_eq!(refunded["result_code"], "SUCCESS", "{refunded}");
     let info: Value = serde_json::from_str(&read("sandbox.json")).unwrap();
     assert_eq!(info["base_uri"], base.as_str());
+
+    // `wxpay request` reaches it from the keys directory alone…
+    let set = format!("out_order_no={SEED_ORDER}");
+    let get = [
+        "GET",
+        "v3/discount-card/orders/{out_order_no}",
+        "--set",
+        &set,
+    ];
+    let order = stdout_json(&request_dir(&keys, &get));
+    assert_eq!(order["out_order_no"], SEED_ORDER, "{order}");
+    // …or from the variables with --ca; without it the server is not trusted.
+    let ca = keys.join(CA_FILE);
+    let with_ca = [&get[..], &["--ca", ca.to_str().unwrap()]].concat();
+    assert_eq!(stdout_json(&request(&keys, &base, &with_ca)), order);
+    let untrusted = stderr_of(&request(&keys, &base, &get));
+    assert!(untrusted.contains("certificate"), "{untrusted}");
+    let missing = [&get[..], &["--ca", "/nonexistent/ca.pem"]].concat();
+    let missing = stderr_of(&request(&keys, &base, &missing));
+    assert!(
+        missing.contains("--ca") && missing.contains("/nonexistent/ca.pem"),
+        "{missing}"
+    );
+    // --print-env names the CA too.
+    let (_env_server, stdout) = spawn_sandbox(&keys, &["--tls", "--print-env"]);
+    let ca_line = BufReader::new(stdout)
+        .lines()
+        .take(8)
+        .map(Result::unwrap)
+        .find(|line| line.starts_with("WECHATPAY_CA="));
+    assert_eq!(
+        ca_line,
+        Some(format!(
+            "WECHATPAY_CA={}",
+            keys.canonicalize().unwrap().join(CA_FILE).display()
+        ))
+    );
     drop(server);
 }
 
