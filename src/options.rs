@@ -448,6 +448,48 @@ mod tests {
     }
 
     #[test]
+    fn errors_name_the_kind_of_value_given() {
+        for (v, needle) in [
+            (json!([1]), "not an array"),
+            (json!({"query": [1]}), "not an array"),
+            (json!({"query": 5}), "not a number"),
+            (json!({"body": {"a": 1}}), "not an object"),
+            (json!({"body": true}), "not a boolean"),
+            (json!({"body": null}), "not null"),
+            (json!({"headers": "X-A: b"}), "not a string"),
+            (json!({"headers": {"X-A": {"k": "v"}}}), "not an object"),
+            (
+                json!({"headers": {"X-A": ["a", ["b"]]}}),
+                "not a list holding a list or an object",
+            ),
+            (json!({"base_uri": 1}), "not a number"),
+        ] {
+            let e = parse("v3/x", v.clone()).unwrap_err().to_string();
+            assert!(e.contains(needle), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn seconds_are_positive_and_below_a_billion() {
+        let timeout = |v: Value| parse("v3/x", json!({ "timeout": v })).map(|o| o.timeout);
+        assert_eq!(
+            timeout(json!(0.25)).unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            timeout(json!(999_999_999)).unwrap(),
+            Some(Duration::from_secs(999_999_999))
+        );
+        for refused in [json!(0), json!(-1), json!(-0.5), json!(1e9), json!(2e9)] {
+            let e = timeout(refused.clone()).unwrap_err().to_string();
+            assert!(
+                e.contains("must be a positive number of seconds"),
+                "{refused}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn shape_errors_name_the_key() {
         for (v, needle) in [
             (json!({"json": {}, "body": "x"}), "exclusive"),
