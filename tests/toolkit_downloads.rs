@@ -67,6 +67,48 @@ fn a_bill_downloads_and_matches_its_hash() {
     );
 }
 
+/// `check_hash` against digests computed by coreutils (`printf hello | sha1sum`,
+/// `| sha256sum`; `printf '' | sha1sum`), not by the crate.
+#[test]
+fn check_hash_accepts_the_file_and_nothing_else() {
+    const SHA1: &str = "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d";
+    const SHA256: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+    const SHA1_EMPTY: &str = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+    for (kind, hash) in [
+        ("SHA1", SHA1),
+        ("sha1", &SHA1.to_uppercase()),
+        ("SHA-1", SHA1),
+        ("SHA256", SHA256),
+        ("sha-256", &SHA256.to_uppercase()),
+    ] {
+        check_hash(kind, hash, b"hello").unwrap_or_else(|e| panic!("{kind} {hash}: {e}"));
+    }
+    check_hash("SHA1", SHA1_EMPTY, b"").unwrap();
+    let refused = |kind: &str, hash: &str, bytes: &[u8]| match check_hash(kind, hash, bytes) {
+        Err(wechatpay_chain::Error::Integrity { reason }) => reason,
+        other => panic!("{kind} {hash} {bytes:?}: {other:?}"),
+    };
+    let reason = refused("SHA1", SHA1, b"hellO");
+    assert!(
+        reason.contains("5-byte file") && reason.contains(SHA1),
+        "{reason}"
+    );
+    assert!(refused("SHA1", SHA1, b"").contains(SHA1_EMPTY));
+    assert!(refused("SHA1", &SHA1[..39], b"hello").contains("not the expected"));
+    assert!(refused("SHA256", SHA1, b"hello").contains("not the expected"));
+    assert!(refused("SHA1", SHA256, b"hello").contains("not the expected"));
+    assert!(refused("MD5", "5d41402abc4b2a76b9719d911017c592", b"hello")
+        .contains("unknown hash_type `MD5`"));
+    // A hostile hash_type is quoted to 96 characters at most.
+    let long = "X".repeat(500);
+    let reason = refused(&long, SHA1, b"hello");
+    assert!(
+        reason.contains(&format!("`{}`", "X".repeat(96))),
+        "{reason}"
+    );
+    assert!(!reason.contains(&"X".repeat(97)), "{reason}");
+}
+
 #[test]
 fn a_wrong_hash_fails_once_the_file_has_streamed() {
     let sandbox = Sandbox::start().unwrap();
