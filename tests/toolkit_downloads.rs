@@ -214,6 +214,22 @@ fn credentials_go_only_to_the_base_uri() {
             "{bad}: {err}"
         );
     }
+    // A URL that is the base alone, or that carries a fragment, has no path to call.
+    let before = sandbox.stats().requests;
+    for bad in [
+        sandbox.url().to_owned(),
+        format!("{}?token=x", sandbox.url()),
+        format!("{}v3/billdownload/file#part", sandbox.url()),
+    ] {
+        let info = DownloadInfo::new(bad.clone(), "SHA1", "00");
+        let err = sandbox.client().download_to(&info, Vec::new()).unwrap_err();
+        assert!(err.is_before_send(), "{bad}: {err:?}");
+        assert!(
+            err.to_string().contains("has no usable path"),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(sandbox.stats().requests, before, "nothing was sent");
 }
 
 #[test]
@@ -233,9 +249,19 @@ fn a_signed_endpoint_stays_signature_checked() {
         .unwrap();
     assert!(n > 0 && String::from_utf8_lossy(&out).contains(common::SEED_ORDER));
     let err = client
-        .download_to(&DownloadInfo::new(url, "SHA256", "ab"), Vec::new())
+        .download_to(&DownloadInfo::new(url.clone(), "SHA256", "ab"), Vec::new())
         .unwrap_err();
     assert!(matches!(err, Error::Integrity { .. }));
+    // The same async: verified whole, so no hash is needed.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut out = Vec::new();
+    let n = rt
+        .block_on(client.download_to_async(&DownloadInfo::unhashed(url), &mut out))
+        .unwrap();
+    assert!(n > 0 && String::from_utf8_lossy(&out).contains(common::SEED_ORDER));
 }
 
 /// A file larger than the body limit streams through, sync and async, and an
