@@ -33,7 +33,7 @@ pub(crate) fn number(n: &Number) -> String {
 
 /// A float as PHP's `(string)` cast writes it. JSON holds no NaN or infinity, so
 /// neither reaches here; they are written as Rust writes them.
-pub(crate) fn float(f: f64) -> String {
+fn float(f: f64) -> String {
     if !f.is_finite() {
         return f.to_string();
     }
