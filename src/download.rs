@@ -530,3 +530,35 @@ fn clip(s: &str) -> &str {
         None => s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(verified: bool) -> Response {
+        Response::new(
+            http::Response::new(bytes::Bytes::from_static(b"file")),
+            verified,
+        )
+    }
+
+    /// `checked` gets verified answers only (unsigned downloads and statements
+    /// stream); should an unverified one reach it, it needs a hash like any other.
+    #[test]
+    fn an_unverified_answer_needs_a_hash() {
+        let unhashed = DownloadInfo::unhashed("https://api.mch.weixin.qq.com/v3/x");
+        assert_eq!(checked(&unhashed, answer(true)).unwrap(), "file");
+        let err = checked(&unhashed, answer(false)).unwrap_err();
+        assert!(
+            err.to_string().contains("served unsigned and no hash_type"),
+            "{err}"
+        );
+        // SHA-1 of `file` (printf file | sha1sum).
+        let hashed = DownloadInfo::new(
+            "https://api.mch.weixin.qq.com/v3/x",
+            "SHA1",
+            "971c419dd609331343dee105fffd0f4608dc0bf2",
+        );
+        assert_eq!(checked(&hashed, answer(false)).unwrap(), "file");
+    }
+}
