@@ -37,9 +37,10 @@ fn float(f: f64) -> String {
     if !f.is_finite() {
         return f.to_string();
     }
+    // PHP keeps the sign of a negative zero too.
+    let sign = if f.is_sign_negative() { "-" } else { "" };
     if f == 0.0 {
-        // PHP keeps the sign of a negative zero.
-        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+        return format!("{sign}0");
     }
     // `d.ddddddddddddde±x`: the digits correctly rounded to PRECISION, as PHP's
     // zend_dtoa gives them.
@@ -53,9 +54,7 @@ fn float(f: f64) -> String {
     let digits = if digits.is_empty() { "0" } else { digits };
 
     let mut out = String::with_capacity(24);
-    if f < 0.0 {
-        out.push('-');
-    }
+    out.push_str(sign);
     if exponent < -4 || exponent >= PRECISION as i32 {
         // One digit, the point, at least one more digit (PHP writes `1.0E+15`).
         out.push_str(&digits[..1]);
