@@ -232,6 +232,19 @@ fn floats_are_written_as_php_casts_them() {
         }
     }
     assert!(differ.is_empty(), "{} differ: {differ:#?}", differ.len());
+    // Integers stay whole at any size (PHP: `(string) PHP_INT_MAX`).
+    for (int, php) in [
+        (json!(123_456_789_012_345_678_i64), "123456789012345678"),
+        (json!(i64::MAX), "9223372036854775807"),
+        (json!(i64::MIN), "-9223372036854775808"),
+        (json!(0), "0"),
+    ] {
+        let fields = json!({ "v": int });
+        assert_eq!(
+            v2::string_to_sign(fields.as_object().unwrap()),
+            format!("v={php}")
+        );
+    }
 
     // APIv3 query: Guzzle's http_build_query casts the same way, then encodes.
     let wire = Wire::new("{}", true);
