@@ -44,7 +44,8 @@
 //!   APIv3, `hk/`, `global/`, and APIv2 in XML). The request is validated first, as
 //!   WeChat validates before it looks at any state, and before the built-in handlers
 //!   above run: path parameters, required query parameters, and the body (required
-//!   members at every depth, JSON types, `enum`, `maxLength`; the parts of an
+//!   members at every depth, JSON types, `enum`, `maxLength`, `minimum`/`maximum`,
+//!   `minItems`/`maxItems`; the parts of an
 //!   upload; APIv2's `sign` with [`APIV2_SECRET`] and its fields). A refusal is a
 //!   400 `PARAM_ERROR` whose message names the field by its JSON pointer
 //!   (`/amount/total is required but missing (body)`) and whose `detail` holds

@@ -1,6 +1,7 @@
 //! Request validation against the catalogue, before any state is looked at (as
 //! WeChat Pay validates): path parameters, required query parameters, and the body —
-//! required members at every depth, JSON types, `enum` membership, `maxLength`.
+//! required members at every depth, JSON types, `enum` membership, `maxLength`,
+//! `minimum`/`maximum`, `minItems`/`maxItems`.
 //!
 //! The schemas are the catalogue's own parsed structs (parsed once per process);
 //! a request only walks them.
@@ -8,7 +9,7 @@
 use std::collections::HashMap;
 
 use http::StatusCode;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map, Number, Value};
 use wechatpay_chain_catalogue::schema::{JsonType, Location, OperationSchema, Schema};
 
 use crate::catalogue::Matched;
@@ -229,7 +230,10 @@ fn text(
     constraints(schema, &parsed).map_err(bad)
 }
 
-/// `enum` and `maxLength`, the constraints shared by text and JSON values.
+/// `enum`, `maxLength`, `minimum`/`maximum` and `minItems`/`maxItems`: the
+/// constraints shared by text and JSON values. (`minLength` and `pattern` are not
+/// checked: the catalogue has slips there, such as a `minLength` of 128 on
+/// `out_trade_no`, that would refuse what WeChat takes.)
 fn constraints(schema: &Schema, value: &Value) -> Result<(), String> {
     if !schema.allowed.is_empty() && !schema.allowed.iter().any(|a| same(a, value)) {
         let allowed: Vec<String> = schema.allowed.iter().map(scalar_text).collect();
@@ -244,6 +248,25 @@ fn constraints(schema: &Schema, value: &Value) -> Result<(), String> {
             return Err(format!(
                 "is {length} characters long, more than the {max} allowed"
             ));
+        }
+    }
+    if let Value::Number(n) = value {
+        let below = |bound: &Number| n.as_f64() < bound.as_f64();
+        if let Some(min) = schema.minimum.as_ref().filter(|min| below(min)) {
+            return Err(format!("is {n}, less than the minimum {min}"));
+        }
+        let above = |bound: &Number| n.as_f64() > bound.as_f64();
+        if let Some(max) = schema.maximum.as_ref().filter(|max| above(max)) {
+            return Err(format!("is {n}, more than the maximum {max}"));
+        }
+    }
+    if let Value::Array(items) = value {
+        let count = items.len() as u64;
+        if let Some(min) = schema.min_items.filter(|min| count < *min) {
+            return Err(format!("has {count} items, fewer than the {min} required"));
+        }
+        if let Some(max) = schema.max_items.filter(|max| count > *max) {
+            return Err(format!("has {count} items, more than the {max} allowed"));
         }
     }
     Ok(())
@@ -482,6 +505,27 @@ mod tests {
             &|_| false
         )
         .is_ok());
+    }
+
+    #[test]
+    fn numbers_and_lists_are_bounded() {
+        let limit = schema(json!({"type": "integer", "minimum": 1, "maximum": 100}));
+        for ok in ["1", "100", "50"] {
+            assert!(text(&limit, ok, "query", "limit").is_ok(), "{ok}");
+        }
+        let e = text(&limit, "0", "query", "limit").unwrap_err();
+        assert_eq!(e.issue, "is 0, less than the minimum 1");
+        let e = text(&limit, "101", "query", "limit").unwrap_err();
+        assert_eq!(e.issue, "is 101, more than the maximum 100");
+        let list = schema(
+            json!({"type": "array", "minItems": 1, "maxItems": 2, "items": {"type": "string"}}),
+        );
+        assert!(check(&list, &json!(["a"]), At::Root, &|_| false).is_ok());
+        assert!(check(&list, &json!(["a", "b"]), At::Root, &|_| false).is_ok());
+        let e = check(&list, &json!([]), At::Root, &|_| false).unwrap_err();
+        assert_eq!(e.issue, "has 0 items, fewer than the 1 required");
+        let e = check(&list, &json!(["a", "b", "c"]), At::Root, &|_| false).unwrap_err();
+        assert_eq!(e.issue, "has 3 items, more than the 2 allowed");
     }
 
     #[test]
