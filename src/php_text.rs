@@ -60,9 +60,7 @@ fn float(f: f64) -> String {
         out.push_str(&digits[..1]);
         out.push('.');
         out.push_str(if digits.len() > 1 { &digits[1..] } else { "0" });
-        out.push('E');
-        out.push(if exponent < 0 { '-' } else { '+' });
-        out.push_str(&exponent.unsigned_abs().to_string());
+        out.push_str(&format!("E{exponent:+}"));
     } else if exponent < 0 {
         out.push_str("0.");
         for _ in 1..exponent.unsigned_abs() {
